@@ -535,6 +535,11 @@ class PlanFile(_Strict):
     unassigned: list[UnassignedOut] = Field(default_factory=list)
     kpis: KpisOut | None = Field(default=None, description="Derived; ignored when read.")
     solver: SolverOut | None = None
+    travel_times: str | None = Field(
+        default=None,
+        description="Where the travel times came from: 'explicit' (the problem's matrix), "
+        "'haversine-estimate' (straight-line estimate) or a road network.",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1022,11 +1027,14 @@ def _options_to_json(o: SolveOptions) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def plan_to_json(problem: Problem, plan: Plan, matrix: Matrix) -> dict[str, Any]:
+def plan_to_json(
+    problem: Problem, plan: Plan, matrix: Matrix, *, travel_times: str | None = None
+) -> dict[str, Any]:
     """The plan as a plan-file JSON object: times as ISO 8601, KPIs computed from ``matrix``.
 
     ``matrix`` is the travel-time matrix the plan was made with (seconds, rows and columns
-    in ``problem.locations`` order). Every route in ``plan`` is written, empty ones too.
+    in ``problem.locations`` order), ``travel_times`` names where it came from. Every route
+    in ``plan`` is written, empty ones too.
     """
     clock = _clock_for(problem)
     index = problem.location_index()
@@ -1090,6 +1098,7 @@ def plan_to_json(problem: Problem, plan: Plan, matrix: Matrix) -> dict[str, Any]
             if stats is not None
             else None
         ),
+        travel_times=travel_times,
     )
     return out.model_dump(mode="json", by_alias=True)
 

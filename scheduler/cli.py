@@ -1,0 +1,111 @@
+"""The ``fieldroute`` command line.
+
+Exit status: 0 success, 2 bad input (the message names the object, field and value),
+1 an internal failure worth reporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scheduler.errors import FieldrouteError, InputFormatError, ProblemError, SolverError
+from scheduler.solver import Progress, ProgressCallback
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fieldroute", description="Plan field engineers' days on real travel times."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    solve = sub.add_parser("solve", help="plan one day from a problem JSON file")
+    solve.add_argument("problem", type=Path, help="problem JSON (see schemas/problem.schema.json)")
+    solve.add_argument("--out", type=Path, required=True, help="where to write the plan JSON")
+    solve.add_argument("--time-limit", type=float, help="search time in seconds (default: options)")
+    solve.add_argument(
+        "--solution-limit", type=int, help="stop after this many solutions: reproducible results"
+    )
+    solve.add_argument(
+        "--haversine",
+        action="store_true",
+        help="use straight-line estimates even when the problem has a matrix",
+    )
+    solve.add_argument("--quiet", action="store_true", help="do not print the plan")
+    return parser
+
+
+def _progress_printer(quiet: bool) -> ProgressCallback:
+    """Improvements on stderr: rewritten in place on a terminal, one line each in a log."""
+    end = "\r" if sys.stderr.isatty() else "\n"
+
+    def report(p: Progress) -> None:
+        if not quiet:
+            print(
+                f"  {p.elapsed:5.1f} s  {p.stage}: best objective {p.objective} "
+                f"after {p.solutions} solutions",
+                end=end,
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return report
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from scheduler.io import load_problem, plan_to_json
+    from scheduler.report import format_plan
+    from scheduler.solver import solve
+    from scheduler.travel import HaversineEstimate, travel_time_matrix_for
+
+    problem = load_problem(args.problem)
+    options = problem.options
+    if args.time_limit is not None:
+        options = dataclasses.replace(options, time_limit=args.time_limit)
+    if args.solution_limit is not None:
+        options = dataclasses.replace(options, solution_limit=args.solution_limit)
+    provider = HaversineEstimate() if args.haversine else None
+    matrix, source = travel_time_matrix_for(problem, provider)
+    if not args.quiet:
+        print(
+            f"Planning {len(problem.visits)} visits for {len(problem.engineers)} engineers "
+            f"(travel times: {source}, time limit {options.time_limit:g} s)",
+            file=sys.stderr,
+        )
+    plan = solve(problem, matrix, options, progress=_progress_printer(args.quiet))
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
+    document = plan_to_json(problem, plan, matrix, travel_times=source)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=2) + "\n")
+    if not args.quiet:
+        print(format_plan(problem, plan))
+        print(f"\nPlan written to {args.out}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fieldroute`` console command."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "solve":
+            return _solve(args)
+    except (InputFormatError, ProblemError) as exc:
+        print(f"fieldroute: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"fieldroute: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (SolverError, FieldrouteError) as exc:
+        print(f"fieldroute: internal error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
