@@ -24,7 +24,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from scheduler.domain import Break, BreakTaken, Engineer, Problem, Route, Stop, Visit
+from scheduler.domain import Break, BreakTaken, Engineer, Problem, Route, Stop, Visit, Weights
 from scheduler.travel import Matrix
 
 # Above this many (time, shortfall) trade-offs per state the search keeps the best ones only;
@@ -75,9 +75,9 @@ def schedule_route(
 
     Service starts are as early as possible; departure is as late as possible without
     delaying the first start; each required break goes to the gap (before departure, between
-    two activities, after the return) that minimises the shortfall, then soft lateness, then
-    the return time, then the service starts, and is placed as early as possible inside its
-    gap. ``fixed_starts``
+    two activities, after the return) that minimises the shortfall, then the cost of soft
+    lateness and overtime (``problem.options.weights``), then the return time, then the
+    service starts, and is placed as early as possible inside its gap. ``fixed_starts``
     (seconds) forces a visit's start, e.g. a community event whose start is shared; arriving
     after it counts as shortfall. Exact for one visit; for longer orders exact unless more
     than a few dozen time/shortfall trade-offs arise.
@@ -85,7 +85,12 @@ def schedule_route(
     by_id = {v.id: v for v in problem.visits}
     visits = [by_id[i] for i in visit_ids]
     return schedule_visits(
-        engineer, visits, matrix, problem.location_index(), fixed_starts=fixed_starts
+        engineer,
+        visits,
+        matrix,
+        problem.location_index(),
+        fixed_starts=fixed_starts,
+        weights=problem.options.weights,
     )
 
 
@@ -96,15 +101,18 @@ def schedule_visits(
     location_index: Mapping[str, int],
     *,
     fixed_starts: Mapping[str, int] | None = None,
+    weights: Weights | None = None,
 ) -> RouteSchedule:
     """:func:`schedule_route` on already looked-up visits (for callers timing many orders).
 
-    ``location_index`` is ``problem.location_index()``; times in seconds since midnight.
+    ``location_index`` is ``problem.location_index()``; times in seconds since midnight;
+    ``weights`` (default ``Weights()``) price overtime against soft lateness.
     """
     if not visits:
         return RouteSchedule(engineer.id, engineer.shift_start, engineer.shift_start, (), (), 0)
     taus, breaks, fixed_of = _prepare(engineer, visits, matrix, location_index, fixed_starts)
-    best = _search(engineer, visits, fixed_of, taus, breaks, _NO_CAP)
+    overtime = (weights or Weights()).overtime_per_second
+    best = _search(engineer, visits, fixed_of, taus, breaks, _NO_CAP, overtime_cost=overtime)
     assert best is not None
     return _lay_out(engineer, visits, taus, breaks, best)
 
@@ -372,8 +380,9 @@ def _search(
     """Label-setting over drives, services and breaks: the best complete label (by
     :func:`_rank`), or None when every timing's shortfall exceeds ``cap`` seconds.
 
-    ``overtime_cost`` is per second back after ``shift_end``. ``resume=(g, front)`` starts from the labels free after the first ``g`` stops (as kept
-    by an earlier search of the same first ``g`` stops in ``keep``)."""
+    ``overtime_cost`` is per second back after ``shift_end``. ``resume=(g, front)`` starts
+    from the labels free after the first ``g`` stops (as kept by an earlier search of the
+    same first ``g`` stops in ``keep``)."""
     day_end = engineer.working_day.end
     track = 0 if shortfall_only else 1
     n = len(visits)

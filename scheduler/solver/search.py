@@ -52,13 +52,13 @@ METAHEURISTICS = frozenset(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys
 
 @dataclass(frozen=True, slots=True)
 class _Attempt:
-    """One search over a set of held events."""
+    """The best plan of one search over a set of held events."""
 
     held: frozenset[str]
-    objective: int
-    total: int  # objective plus penalties of events not held
+    visits: tuple[Visit, ...]  # the modelled visits, in node order
+    total: int  # OR-Tools objective plus the penalties of events not held
     routes: tuple[Route, ...]
-    solutions: int
+    index_routes: tuple[tuple[int, ...], ...]  # routing indices per engineer, for warm starts
 
 
 def search_parameters(
@@ -141,42 +141,111 @@ def _arrival(prev_end: int, travel: int, start: int, breaks: Sequence[BreakTaken
     return min(arrival, start)
 
 
-def _solve_held(
-    problem: Problem,
-    matrix: Matrix,
-    options: SolveOptions,
-    visits: Sequence[Visit],
-    vehicles_for: dict[str, list[int]],
-    held: frozenset[str],
-    time_limit: float,
-    progress: ProgressCallback | None,
-    started: float,
-) -> _Attempt | None:
-    ctx = build_model(problem, matrix, options.weights, visits, vehicles_for, held)
-    routing = ctx.routing
-    count = [0]
-    best: list[int] = []
+class _Search:
+    """One ``solve`` call's searches: each over a set of held events, sharing a clock."""
 
-    def on_solution() -> None:
-        # Report improvements only: guided local search visits many worse solutions.
-        count[0] += 1
-        cost = int(routing.CostVar().Value())
-        if progress is not None and (not best or cost < best[0]):
-            best[:] = [cost]
-            progress(
-                Progress(f"events held: {len(held)}", cost, time.monotonic() - started, count[0])
-            )
+    def __init__(
+        self,
+        problem: Problem,
+        matrix: Matrix,
+        options: SolveOptions,
+        vehicles_for: dict[str, list[int]],
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.problem, self.matrix, self.options = problem, matrix, options
+        self.vehicles_for = vehicles_for
+        self.progress = progress
+        self.started = time.monotonic()
+        self.solves = 0
+        self.penalties = drop_penalties(problem.visits, options.weights.drop_base)
 
-    routing.AddAtSolutionCallback(on_solution)
-    solution = routing.SolveWithParameters(search_parameters(options, time_limit))
-    if solution is None:
-        return None
-    penalties = drop_penalties(problem.visits, options.weights.drop_base)
-    not_held = sum(
-        visit_penalty(v, penalties) for v in problem.visits if v.is_event and v.id not in held
-    )
-    objective = int(solution.ObjectiveValue())
-    return _Attempt(held, objective, objective + not_held, extract_routes(ctx, solution), count[0])
+    def remaining(self) -> float:
+        """Seconds left of the time limit."""
+        return self.options.time_limit - (time.monotonic() - self.started)
+
+    def not_held_penalty(self, events: Sequence[Visit], held: frozenset[str]) -> int:
+        return sum(visit_penalty(e, self.penalties) for e in events if e.id not in held)
+
+    def run(
+        self,
+        visits: Sequence[Visit],
+        held: frozenset[str],
+        time_limit: float,
+        warm: _Attempt | None = None,
+    ) -> _Attempt | None:
+        """Search with ``held`` events mandatory for ``time_limit`` seconds, from ``warm``'s
+        routes when given (same visits and events)."""
+        self.solves += 1
+        ctx = build_model(
+            self.problem, self.matrix, self.options.weights, visits, self.vehicles_for, held
+        )
+        routing = ctx.routing
+        count, best = [0], [warm.total if warm else None]
+
+        def on_solution() -> None:
+            # Report improvements only: guided local search visits many worse solutions.
+            count[0] += 1
+            cost = int(routing.CostVar().Value())
+            if self.progress is not None and (best[0] is None or cost < best[0]):
+                best[0] = cost
+                elapsed = time.monotonic() - self.started
+                self.progress(Progress(f"events held: {len(held)}", cost, elapsed, count[0]))
+
+        routing.AddAtSolutionCallback(on_solution)
+        params = search_parameters(self.options, max(time_limit, 0.1))
+        if warm is None:
+            solution = routing.SolveWithParameters(params)
+        else:
+            routing.CloseModelWithParameters(params)
+            start = routing.ReadAssignmentFromRoutes([list(r) for r in warm.index_routes], True)
+            solution = routing.SolveFromAssignmentWithParameters(start, params) if start else None
+        if solution is None:
+            return None
+        index_routes = []
+        for v in range(len(self.problem.engineers)):
+            index, route = solution.Value(routing.NextVar(routing.Start(v))), []
+            while not routing.IsEnd(index):
+                route.append(index)
+                index = solution.Value(routing.NextVar(index))
+            index_routes.append(tuple(route))
+        events = [v for v in self.problem.visits if v.is_event]
+        total = int(solution.ObjectiveValue()) + self.not_held_penalty(events, held)
+        return _Attempt(
+            held, tuple(visits), total, extract_routes(ctx, solution), tuple(index_routes)
+        )
+
+    def enumerate_events(self, home: list[Visit], events: list[Visit]) -> _Attempt | None:
+        """Every subset of events, largest first; a subset whose not-held penalties alone
+        reach the best total so far is skipped (it cannot win)."""
+        sets = _event_sets_largest_first(events)
+        best: _Attempt | None = None
+        for i, held in enumerate(sets):
+            if best is not None and self.not_held_penalty(events, held) >= best.total:
+                continue
+            chosen = home + [e for e in events if e.id in held]
+            a = self.run(chosen, held, self.remaining() / (len(sets) - i))
+            if a is not None and (best is None or a.total < best.total):
+                best = a
+        return best
+
+    def grow_events(self, home: list[Visit], events: list[Visit]) -> _Attempt | None:
+        """Add events one at a time, most urgent first, keeping each that lowers the total."""
+        ordered = sorted(events, key=lambda v: (v.priority, v.id))
+        share = self.options.time_limit / (len(ordered) + 2)
+        best = self.run(home, frozenset(), share)
+        for ev in ordered:
+            held = (best.held if best else frozenset()) | {ev.id}
+            a = self.run(home + [e for e in ordered if e.id in held], held, share)
+            if a is not None and (best is None or a.total < best.total):
+                best = a
+        return best
+
+    def polish(self, best: _Attempt) -> _Attempt:
+        """Spend the time left improving the best plan from its own routes."""
+        if self.remaining() < 0.5:
+            return best
+        a = self.run(best.visits, best.held, self.remaining(), warm=best)
+        return a if a is not None and a.total <= best.total else best
 
 
 def _event_sets_largest_first(events: Sequence[Visit]) -> list[frozenset[str]]:
@@ -202,7 +271,6 @@ def solve(
     ``scheduler.validate``; every visit left out carries a reason.
     """
     options = options or problem.options
-    started = time.monotonic()
     n = len(problem.locations)
     if matrix.shape != (n, n):
         raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")
@@ -215,87 +283,35 @@ def solve(
     events = [v for v in visits if v.is_event]
     home = [v for v in visits if not v.is_event]
 
-    attempts: list[_Attempt] = []
-    solves = 0
-    if not problem.engineers:
-        attempts = []
-    elif len(events) <= options.event_subsets_max:
-        penalties = drop_penalties(problem.visits, options.weights.drop_base)
-        sets = _event_sets_largest_first(events)
-        best: _Attempt | None = None
-        for i, held in enumerate(sets):
-            # Not holding an event costs its penalty whatever the routes: a set whose
-            # penalties alone reach the best total so far cannot win.
-            floor = sum(visit_penalty(e, penalties) for e in events if e.id not in held)
-            if best is not None and floor >= best.total:
-                continue
-            budget = (options.time_limit - (time.monotonic() - started)) / (len(sets) - i)
-            chosen = home + [e for e in events if e.id in held]
-            solves += 1
-            a = _solve_held(
-                problem,
-                matrix,
-                options,
-                chosen,
-                vehicles_for,
-                held,
-                max(budget, 0.1),
-                progress,
-                started,
-            )
-            if a is not None:
-                attempts.append(a)
-                if best is None or a.total < best.total:
-                    best = a
-    else:
-        # Greedy: add events one at a time (most urgent first) while the plan stays
-        # feasible and the full objective improves, then spend the rest on the final set.
-        ordered = sorted(events, key=lambda v: (v.priority, v.id))
-        share = options.time_limit / (len(ordered) + 2)
-        held = frozenset[str]()
-        best = _solve_held(
-            problem, matrix, options, home, vehicles_for, held, share, progress, started
-        )
-        solves += 1
-        for ev in ordered:
-            trial = held | {ev.id}
-            chosen = home + [e for e in events if e.id in trial]
-            a = _solve_held(
-                problem, matrix, options, chosen, vehicles_for, trial, share, progress, started
-            )
-            solves += 1
-            if a is not None and (best is None or a.total < best.total):
-                best, held = a, trial
-        remaining = max(share, options.time_limit - (time.monotonic() - started))
-        chosen = home + [e for e in events if e.id in held]
-        final = _solve_held(
-            problem, matrix, options, chosen, vehicles_for, held, remaining, progress, started
-        )
-        solves += 1
-        attempts = [a for a in (best, final) if a is not None]
-
-    if problem.engineers and not attempts:
-        raise SolverError("OR-Tools found no plan at all, not even one serving no visit")
-    best_attempt = min(attempts, key=lambda a: (a.total, -len(a.held))) if attempts else None
+    search = _Search(problem, matrix, options, vehicles_for, progress)
+    best: _Attempt | None = None
+    if problem.engineers:
+        if len(events) <= options.event_subsets_max:
+            best = search.enumerate_events(home, events)
+        else:
+            best = search.grow_events(home, events)
+        if best is None:
+            raise SolverError("OR-Tools found no plan at all, not even one serving no visit")
+        best = search.polish(best)
     # Visits no plan can serve never enter the model, but their penalty is part of the
     # objective every plan of this problem pays.
-    penalties = drop_penalties(problem.visits, options.weights.drop_base)
     modelled = {v.id for v in visits}
-    excluded = sum(visit_penalty(v, penalties) for v in problem.visits if v.id not in modelled)
-    routes = best_attempt.routes if best_attempt else ()
+    excluded = sum(
+        visit_penalty(v, search.penalties) for v in problem.visits if v.id not in modelled
+    )
+    routes = best.routes if best else ()
     served = {s.visit_id for r in routes for s in r.stops}
     dropped = [v.id for v in problem.visits if v.id not in served]
-    unassigned = explain_dropped(problem, routes, matrix, dropped)
     stats = SolverStats(
-        status="SUCCESS" if best_attempt else "NO_ENGINEERS",
-        wall_time=round(time.monotonic() - started, 3),
-        objective=best_attempt.total + excluded if best_attempt else None,
+        status="SUCCESS" if best else "NO_ENGINEERS",
+        wall_time=round(time.monotonic() - search.started, 3),
+        objective=best.total + excluded if best else None,
         first_solution=options.first_solution,
         metaheuristic=options.metaheuristic,
-        events_held=tuple(sorted(best_attempt.held)) if best_attempt else (),
-        solves=solves,
+        events_held=tuple(sorted(best.held)) if best else (),
+        solves=search.solves,
     )
-    plan = Plan(routes=routes, unassigned=tuple(unassigned), stats=stats)
+    plan = Plan(routes, explain_dropped(problem, routes, matrix, dropped), stats)
     violations = validate(problem, plan, matrix)
     if violations:
         raise SolverError(
