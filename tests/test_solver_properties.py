@@ -102,6 +102,17 @@ def test_every_plan_passes_the_validator_and_explains_every_drop(p: Problem) -> 
     served = {s.visit_id for r in plan.routes for s in r.stops}
     assert {u.visit_id for u in plan.unassigned} == {v.id for v in p.visits} - served
     assert all(u.message for u in plan.unassigned)
+    for u in plan.unassigned:
+        v = p.visit(u.visit_id)
+        fits_alone = [
+            schedule_route(p, e, [v.id], matrix_of(p)).feasible for e in p.qualified_engineers(v)
+        ]
+        if u.reason is Reason.NO_QUALIFIED_ENGINEER:
+            assert fits_alone == []
+        elif u.reason is Reason.OUTSIDE_ALL_SHIFTS:
+            assert fits_alone and not any(fits_alone)  # truly infeasible even alone
+        elif u.reason is Reason.CAPACITY and not v.is_event:
+            assert any(fits_alone)  # truly fits an empty route
 
 
 def plan_cost(p: Problem, plan: Plan) -> int:
