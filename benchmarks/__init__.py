@@ -1,0 +1,1 @@
+"""Solver benchmarks; each script writes its results into docs/."""
