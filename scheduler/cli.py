@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         help="use straight-line estimates even when the problem has a matrix",
     )
     solve.add_argument("--quiet", action="store_true", help="do not print the plan")
+    from api.cli import add_commands  # the HTTP service's commands: serve, token create
+
+    add_commands(sub)
     return parser
 
 
@@ -95,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "solve":
             return _solve(args)
+        if args.command in ("serve", "token"):
+            from api.cli import run
+
+            return run(args)
     except (InputFormatError, ProblemError) as exc:
         print(f"fieldroute: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

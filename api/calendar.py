@@ -1,0 +1,56 @@
+"""An engineer's schedule as an iCalendar file (RFC 5545), one event per stop and break."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from icalendar import Calendar, Event, vGeo
+
+from api.schemas import ScheduleOut
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+def schedule_ics(schedule: ScheduleOut, *, stamp: dt.datetime) -> bytes:
+    """The schedule as iCalendar bytes; times in UTC so every calendar app places them right."""
+    cal = Calendar()
+    cal.add("prodid", "-//fieldroute//engineer schedule//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"{schedule.engineer_name or schedule.engineer_id} {schedule.date}")
+    for stop in schedule.stops:
+        event = Event()
+        event.add(
+            "uid", f"plan-{schedule.plan_id}-{schedule.engineer_id}-{stop.visit_id}@fieldroute"
+        )
+        event.add("dtstamp", stamp)
+        event.add("dtstart", _utc(stop.start))
+        event.add("dtend", _utc(stop.end))
+        title = " - ".join(x for x in (stop.job_type, stop.customer_name) if x) or stop.visit_id
+        event.add("summary", f"{stop.order}. {title}")
+        if stop.address:
+            event.add("location", stop.address)
+        event.add("geo", vGeo((stop.lat, stop.lon)))
+        lines = [
+            f"Visit {stop.visit_id} ({stop.kind.value})",
+            f"Arrive {stop.arrival}",
+            *([f"Customer phone: {stop.customer_phone}"] if stop.customer_phone else []),
+            *([stop.notes] if stop.notes else []),
+            f"Navigate: {stop.navigation_url}",
+        ]
+        event.add("description", "\n".join(lines))
+        event.add("url", stop.navigation_url)
+        cal.add_component(event)
+    for i, b in enumerate(schedule.breaks):
+        event = Event()
+        event.add("uid", f"plan-{schedule.plan_id}-{schedule.engineer_id}-break-{i}@fieldroute")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", _utc(b.start))
+        event.add("dtend", _utc(b.end))
+        event.add("summary", "Break")
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    ics: bytes = cal.to_ical()
+    return ics

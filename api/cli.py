@@ -1,0 +1,87 @@
+"""``fieldroute serve`` and ``fieldroute token create``: the service's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def add_commands(sub: Any) -> None:
+    """Add the service's sub-commands to the ``fieldroute`` parser's subparsers."""
+    serve = sub.add_parser("serve", help="run the HTTP API (DATABASE_URL picks the database)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (each also runs solves)"
+    )
+    token = sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it (only this once)")
+    create.add_argument("--role", required=True, choices=["dispatcher", "planner", "engineer"])
+    create.add_argument("--engineer", help="the engineer id an engineer token belongs to")
+    create.add_argument("--name", default="", help="a label to recognise the token by")
+
+
+def _migrated_engine() -> Any:
+    from api.config import Settings
+    from api.db.engine import make_engine
+    from api.db.migrate import DatabaseRevisionError, migrate
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        revision = migrate(engine)
+    except DatabaseRevisionError as e:
+        print(f"fieldroute: error: {e}", file=sys.stderr)
+        return None
+    url = engine.url.render_as_string(hide_password=True)
+    print(f"database {url} at revision {revision}", file=sys.stderr)
+    return engine
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``serve`` or ``token create``; returns the exit status."""
+    engine = _migrated_engine()
+    if engine is None:
+        return EXIT_BAD_INPUT
+    if args.command == "token":
+        return _create_token(engine, args)
+    engine.dispose()
+    import uvicorn
+
+    if args.workers > 1:
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+        )
+    else:
+        from api.main import create_app
+
+        uvicorn.run(create_app(), host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def _create_token(engine: Any, args: argparse.Namespace) -> int:
+    from api.auth import Role, TokenError, create_token
+    from api.db.engine import make_sessionmaker
+
+    with make_sessionmaker(engine)() as session:
+        try:
+            token = create_token(
+                session, Role(args.role), engineer_id=args.engineer, name=args.name
+            )
+        except TokenError as e:
+            print(f"fieldroute: error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        session.commit()
+    engine.dispose()
+    who = f" for engineer {args.engineer!r}" if args.engineer else ""
+    print(f"created a {args.role} token{who}; it is shown only now:", file=sys.stderr)
+    print(token)
+    return EXIT_OK

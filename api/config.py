@@ -1,0 +1,43 @@
+"""Service settings, read from the environment (``FIELDROUTE_`` prefix) or given in code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    """A SQLite file ``fieldroute.db`` in the current working directory."""
+    return f"sqlite:///{Path.cwd() / 'fieldroute.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; built once in ``create_app`` and injected."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FIELDROUTE_", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db.",
+    )
+    run_worker: bool = Field(
+        default=True, description="Run solve jobs in this process (off: only serve the API)."
+    )
+    solver_mode: Literal["process", "thread"] = Field(
+        default="process",
+        description="Solve in child processes (keeps the API responsive) or in threads.",
+    )
+    solver_workers: int = Field(default=1, ge=1, le=64, description="Solves run at once.")
+    max_time_limit_s: float = Field(default=300.0, gt=0, description="Longest solve accepted.")
+    poll_interval_s: float = Field(default=1.0, gt=0, description="Seconds between job polls.")
+    heartbeat_interval_s: float = Field(default=5.0, gt=0)
+    stale_after_s: float = Field(
+        default=60.0, gt=0, description="A running job without heartbeat this long is dead."
+    )
+    max_attempts: int = Field(default=2, ge=1, description="Runs of a job before it fails.")

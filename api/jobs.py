@@ -1,0 +1,362 @@
+"""Background solve jobs whose state lives in the database.
+
+A ``JobRunner`` in each server process claims queued plans (``SELECT ... FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, then a conditional ``UPDATE`` that only one claimant can win, so
+several processes on one database never run a job twice), solves them in a pool of child
+processes (or threads), and records progress, heartbeats, the result or the failure. A
+``running`` job whose heartbeat stops (its process was killed) is re-queued, or failed with
+that reason once it has used its attempts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.config import Settings
+from api.db.models import PlanJob, utcnow
+from api.schemas import PlanStatus
+from scheduler.errors import InputFormatError, ProblemError
+
+log = logging.getLogger("fieldroute.jobs")
+
+ProgressSink = Callable[[tuple[int, dict[str, Any]]], None]
+
+_child_sink: ProgressSink | None = None
+
+
+def solve_document(
+    problem: dict[str, Any], plan_id: int, sink: ProgressSink | None = None
+) -> dict[str, Any]:
+    """Solve a problem file; returns the plan file. Progress goes to ``sink`` as it improves."""
+    from scheduler.io import plan_to_json, problem_from_json
+    from scheduler.solver import Progress, solve
+    from scheduler.travel import travel_time_matrix_for
+
+    parsed = problem_from_json(json.dumps(problem))
+    matrix, source = travel_time_matrix_for(parsed)
+
+    def report(p: Progress) -> None:
+        if sink is not None:
+            sink((plan_id, progress_json(p.stage, p.objective, p.elapsed, p.solutions)))
+
+    plan = solve(parsed, matrix, progress=report)
+    return plan_to_json(parsed, plan, matrix, travel_times=source)
+
+
+def progress_json(
+    stage: str, objective: int | None, elapsed: float, solutions: int
+) -> dict[str, Any]:
+    return {
+        "stage": stage,
+        "objective": objective,
+        "elapsed_s": round(elapsed, 3),
+        "solutions": solutions,
+    }
+
+
+def _init_child(progress: Any) -> None:
+    global _child_sink
+    _child_sink = progress.put
+
+
+def _solve_in_child(problem: dict[str, Any], plan_id: int) -> dict[str, Any]:
+    return solve_document(problem, plan_id, _child_sink)
+
+
+# ----------------------------------------------------------------- database steps
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    plan_id: int
+    problem: dict[str, Any]
+
+
+def claim_next(session: Session, worker_id: str) -> Claimed | None:
+    """Mark the oldest queued job running for ``worker_id`` and return it (None if none)."""
+    row = session.execute(
+        select(PlanJob.id, PlanJob.problem)
+        .where(PlanJob.status == PlanStatus.QUEUED)
+        .order_by(PlanJob.created_at, PlanJob.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    if row is None:
+        session.rollback()
+        return None
+    now = utcnow()
+    won = session.execute(
+        update(PlanJob)
+        .where(PlanJob.id == row.id, PlanJob.status == PlanStatus.QUEUED)
+        .values(
+            status=PlanStatus.RUNNING,
+            worker_id=worker_id,
+            attempts=PlanJob.attempts + 1,
+            started_at=now,
+            heartbeat_at=now,
+            progress=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return Claimed(row.id, row.problem)
+
+
+def reap_stale(session: Session, *, stale_after_s: float, max_attempts: int) -> int:
+    """Re-queue (or fail, once out of attempts) running jobs whose heartbeat stopped."""
+    cutoff = utcnow() - _seconds(stale_after_s)
+    dead = (PlanJob.status == PlanStatus.RUNNING, PlanJob.heartbeat_at < cutoff)
+    why = f"the process running it stopped (no heartbeat for {stale_after_s:g} s)"
+    failed = session.execute(
+        update(PlanJob)
+        .where(*dead, PlanJob.attempts >= max_attempts)
+        .values(
+            status=PlanStatus.FAILED,
+            error=f"{why}; gave up after {max_attempts} attempts",
+            finished_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    requeued = session.execute(
+        update(PlanJob)
+        .where(*dead, PlanJob.attempts < max_attempts)
+        .values(status=PlanStatus.QUEUED, worker_id=None, error=f"{why}; re-queued")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    n: int = failed.rowcount + requeued.rowcount  # type: ignore[attr-defined]
+    return n
+
+
+def _seconds(s: float) -> dt.timedelta:
+    return dt.timedelta(seconds=s)
+
+
+# ----------------------------------------------------------------- the runner
+
+
+class JobRunner:
+    """Claims and runs plan jobs in this process; ``notify()`` after queueing one."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._executor: Executor | None = None
+        self._progress: Any = None
+        self._running: dict[int, Future[dict[str, Any]]] = {}
+        self._done: queue.Queue[tuple[int, Future[dict[str, Any]]]] = queue.Queue()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="fieldroute-jobs", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop claiming; give this process's running jobs back to the queue."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._running:
+            with self.sessions() as session:
+                session.execute(
+                    update(PlanJob)
+                    .where(
+                        PlanJob.worker_id == self.worker_id,
+                        PlanJob.status == PlanStatus.RUNNING,
+                    )
+                    .values(
+                        status=PlanStatus.QUEUED,
+                        worker_id=None,
+                        attempts=PlanJob.attempts - 1,
+                        error="re-queued: the server shut down while solving",
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                session.commit()
+        executor, self._executor = self._executor, None
+        if isinstance(executor, ProcessPoolExecutor):
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.terminate()
+            executor.shutdown(wait=True, cancel_futures=True)
+        elif executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        if self._progress is not None and hasattr(self._progress, "close"):
+            self._progress.close()
+            self._progress.cancel_join_thread()
+
+    # -- loop
+
+    def _loop(self) -> None:
+        s = self.settings
+        last_beat = 0.0
+        while not self._stop.is_set():
+            try:
+                self._collect_done()
+                self._drain_progress()
+                now = time.monotonic()
+                if now - last_beat >= s.heartbeat_interval_s:
+                    last_beat = now
+                    self._heartbeat()
+                    with self.sessions() as session:
+                        if reap_stale(
+                            session, stale_after_s=s.stale_after_s, max_attempts=s.max_attempts
+                        ):
+                            log.warning("re-queued or failed jobs whose process died")
+                while len(self._running) < s.solver_workers and not self._stop.is_set():
+                    with self.sessions() as session:
+                        claimed = claim_next(session, self.worker_id)
+                    if claimed is None:
+                        break
+                    self._submit(claimed)
+            except Exception:  # the loop must survive a database hiccup
+                log.exception("job loop step failed; retrying")
+            self._wake.wait(s.poll_interval_s)
+            self._wake.clear()
+
+    def _ensure_executor(self) -> Executor:
+        if self._executor is None:
+            n = self.settings.solver_workers
+            if self.settings.solver_mode == "process":
+                ctx = multiprocessing.get_context("spawn")
+                self._progress = ctx.Queue()
+                self._executor = ProcessPoolExecutor(
+                    n, mp_context=ctx, initializer=_init_child, initargs=(self._progress,)
+                )
+            else:
+                self._progress = queue.Queue()
+                self._executor = ThreadPoolExecutor(n, thread_name_prefix="fieldroute-solve")
+        return self._executor
+
+    def _submit(self, claimed: Claimed) -> None:
+        executor = self._ensure_executor()
+        future: Future[dict[str, Any]]
+        if isinstance(executor, ProcessPoolExecutor):
+            future = executor.submit(_solve_in_child, claimed.problem, claimed.plan_id)
+        else:
+            future = executor.submit(
+                solve_document, claimed.problem, claimed.plan_id, self._progress.put
+            )
+        self._running[claimed.plan_id] = future
+
+        def done(f: Future[dict[str, Any]], plan_id: int = claimed.plan_id) -> None:
+            self._done.put((plan_id, f))
+            self._wake.set()
+
+        future.add_done_callback(done)
+
+    def _heartbeat(self) -> None:
+        if not self._running:
+            return
+        with self.sessions() as session:
+            session.execute(
+                update(PlanJob)
+                .where(
+                    PlanJob.id.in_(list(self._running)),
+                    PlanJob.worker_id == self.worker_id,
+                    PlanJob.status == PlanStatus.RUNNING,
+                )
+                .values(heartbeat_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def _drain_progress(self) -> None:
+        if self._progress is None:
+            return
+        latest: dict[int, dict[str, Any]] = {}
+        while True:
+            try:
+                plan_id, progress = self._progress.get_nowait()
+            except (queue.Empty, OSError, ValueError):
+                break
+            latest[plan_id] = progress
+        if not latest:
+            return
+        with self.sessions() as session:
+            for plan_id, progress in latest.items():
+                session.execute(
+                    update(PlanJob)
+                    .where(
+                        PlanJob.id == plan_id,
+                        PlanJob.worker_id == self.worker_id,
+                        PlanJob.status == PlanStatus.RUNNING,
+                    )
+                    .values(progress=progress, heartbeat_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+            session.commit()
+
+    def _collect_done(self) -> None:
+        while True:
+            try:
+                plan_id, future = self._done.get_nowait()
+            except queue.Empty:
+                return
+            self._running.pop(plan_id, None)
+            self._drain_progress()
+            self._finish(plan_id, future)
+
+    def _finish(self, plan_id: int, future: Future[dict[str, Any]]) -> None:
+        values: dict[str, Any]
+        mine = (
+            PlanJob.id == plan_id,
+            PlanJob.worker_id == self.worker_id,
+            PlanJob.status == PlanStatus.RUNNING,
+        )
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            self._executor = None  # a child died: the next job gets a fresh pool
+            # The reaper re-queues it (or fails it, out of attempts) on its next round.
+            values = {"heartbeat_at": utcnow() - _seconds(2 * self.settings.stale_after_s)}
+            log.error("solver process for plan %s died", plan_id)
+        except (InputFormatError, ProblemError) as e:
+            values = {"status": PlanStatus.FAILED, "error": str(e), "finished_at": utcnow()}
+        except Exception as e:
+            log.exception("plan %s failed", plan_id)
+            values = {
+                "status": PlanStatus.FAILED,
+                "error": f"internal error while solving: {type(e).__name__}: {e}",
+                "finished_at": utcnow(),
+            }
+        else:
+            values = {
+                "status": PlanStatus.SUCCEEDED,
+                "result": result,
+                "error": None,
+                "finished_at": utcnow(),
+            }
+        with self.sessions() as session:
+            session.execute(
+                update(PlanJob)
+                .where(*mine)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()

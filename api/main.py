@@ -1,0 +1,76 @@
+"""The FastAPI application: ``create_app(settings)`` wires storage, jobs and routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from api.config import Settings
+from api.db.engine import make_engine, make_sessionmaker
+from api.db.migrate import migrate
+from api.jobs import JobRunner
+from api.routes import centres, engineers, health, plans, schedule, visits
+
+log = logging.getLogger("fieldroute.api")
+
+DESCRIPTION = """\
+Daily routes for field engineers. Dispatchers load centres, engineers and visits, request a
+plan (`POST /plans`, solved in the background), poll it and publish it; engineers fetch their
+own schedule as JSON or iCalendar and report visit progress; planners request what-if plans.
+Every endpoint but `/health` and the docs needs `Authorization: Bearer <token>`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application for ``settings`` (read from the environment when not given).
+
+    On start-up the database is migrated to the current schema (refused with
+    ``DatabaseRevisionError`` when it is at a revision this code does not know) and, with
+    ``settings.run_worker``, this process starts claiming solve jobs.
+    """
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        app.state.sessions = make_sessionmaker(engine)
+        runner = JobRunner(app.state.sessions, settings) if settings.run_worker else None
+        app.state.runner = runner
+        if runner is not None:
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            engine.dispose()
+
+    app = FastAPI(title="fieldroute", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.runner = None
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_conflict(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error answered as 409: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "the change conflicts with data already stored"},
+            status_code=status.HTTP_409_CONFLICT,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc)
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+
+    for module in (health, centres, engineers, schedule, visits, plans):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,93 @@
+"""Service centres: dispatchers write, dispatchers and planners read."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.db.models import ServiceCentre
+from api.deps import Dispatcher, SessionDep, Staff
+from api.routes.common import Limit, Offset, conflict, not_found, patched
+from api.schemas import ServiceCentreFields, ServiceCentreIn, ServiceCentreOut, ServiceCentrePatch
+
+router = APIRouter(prefix="/service-centres", tags=["service centres"])
+
+
+def centre_out(row: ServiceCentre) -> ServiceCentreOut:
+    return ServiceCentreOut.model_validate(row)
+
+
+def centre_fields(row: ServiceCentre) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "address": row.address,
+        "lat": row.lat,
+        "lon": row.lon,
+        "timezone": row.timezone,
+    }
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_centre(
+    body: ServiceCentreIn, session: SessionDep, _: Dispatcher, response: Response
+) -> ServiceCentreOut:
+    """Add a service centre; 409 when the id is taken."""
+    if session.get(ServiceCentre, body.id) is not None:
+        raise conflict(f"service centre {body.id!r} already exists")
+    row = ServiceCentre(**body.model_dump())
+    session.add(row)
+    session.commit()
+    response.headers["Location"] = f"/service-centres/{row.id}"
+    return centre_out(row)
+
+
+@router.get("")
+def list_centres(
+    session: SessionDep, _: Staff, limit: Limit = 100, offset: Offset = 0
+) -> list[ServiceCentreOut]:
+    """All service centres, by id."""
+    rows = session.scalars(
+        select(ServiceCentre).order_by(ServiceCentre.id).limit(limit).offset(offset)
+    )
+    return [centre_out(r) for r in rows]
+
+
+@router.get("/{centre_id}")
+def get_centre(centre_id: str, session: SessionDep, _: Staff) -> ServiceCentreOut:
+    row = session.get(ServiceCentre, centre_id)
+    if row is None:
+        raise not_found("service centre", centre_id)
+    return centre_out(row)
+
+
+@router.patch("/{centre_id}")
+def update_centre(
+    centre_id: str, body: ServiceCentrePatch, session: SessionDep, _: Dispatcher
+) -> ServiceCentreOut:
+    """Change the fields sent; the others keep their values."""
+    row = session.get(ServiceCentre, centre_id)
+    if row is None:
+        raise not_found("service centre", centre_id)
+    merged = patched(ServiceCentreFields, centre_fields(row), body)
+    for key, value in merged.model_dump().items():
+        setattr(row, key, value)
+    session.commit()
+    return centre_out(row)
+
+
+@router.delete("/{centre_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_centre(centre_id: str, session: SessionDep, _: Dispatcher) -> None:
+    """Delete a centre; 409 while engineers, visits or plans still refer to it."""
+    row = session.get(ServiceCentre, centre_id)
+    if row is None:
+        raise not_found("service centre", centre_id)
+    session.delete(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(
+            f"service centre {centre_id!r} still has engineers, visits or plans; "
+            "delete or move them first"
+        ) from None

@@ -1,0 +1,41 @@
+"""Helpers shared by the routers: 404s, re-validating a patched row, paging."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items first.")]
+
+
+def not_found(what: str, key: object) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {key!r} does not exist")
+
+
+def conflict(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, message)
+
+
+def body_error(field: str, message: str, value: object = None) -> RequestValidationError:
+    """A 422 pointing at ``body.<field>``, shaped like FastAPI's own validation errors."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", field), "msg": message, "input": value}]
+    )
+
+
+def patched(model: type[M], current: dict[str, Any], patch: BaseModel) -> M:
+    """``current`` with the fields sent in ``patch``, validated as a whole by ``model``."""
+    data = {**current, **patch.model_dump(exclude_unset=True)}
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        errors = [{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_url=False)]
+        for err in errors:
+            err.pop("ctx", None)
+        raise RequestValidationError(errors) from None

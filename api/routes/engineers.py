@@ -1,0 +1,116 @@
+"""Engineers: dispatchers write; dispatchers, planners and the engineer themself read."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import select
+
+from api.auth import Principal, Role
+from api.db.models import Engineer, ServiceCentre
+from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
+from api.routes.common import Limit, Offset, body_error, conflict, not_found, patched
+from api.schemas import EngineerFields, EngineerIn, EngineerOut, EngineerPatch
+
+router = APIRouter(prefix="/engineers", tags=["engineers"])
+
+
+def engineer_out(row: Engineer) -> EngineerOut:
+    return EngineerOut.model_validate(row)
+
+
+def engineer_fields(row: Engineer) -> dict[str, object]:
+    return {
+        "name": row.name,
+        "service_centre_id": row.service_centre_id,
+        "skills": row.skills,
+        "shift_start": row.shift_start,
+        "shift_end": row.shift_end,
+        "breaks": row.breaks,
+        "overtime_max_min": row.overtime_max_min,
+        "phone": row.phone,
+        "active": row.active,
+    }
+
+
+def check_self_or_staff(principal: Principal, engineer_id: str) -> None:
+    """403 for an engineer asking about another engineer."""
+    if principal.role is Role.ENGINEER and principal.engineer_id != engineer_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "an engineer token may only see its own engineer"
+        )
+
+
+def _check_centre(session: SessionDep, centre_id: str) -> None:
+    if session.get(ServiceCentre, centre_id) is None:
+        raise body_error(
+            "service_centre_id", f"service centre {centre_id!r} does not exist", centre_id
+        )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_engineer(
+    body: EngineerIn, session: SessionDep, _: Dispatcher, response: Response
+) -> EngineerOut:
+    """Add an engineer at a service centre; 409 when the id is taken."""
+    if session.get(Engineer, body.id) is not None:
+        raise conflict(f"engineer {body.id!r} already exists")
+    _check_centre(session, body.service_centre_id)
+    row = Engineer(**body.model_dump(mode="json"))
+    session.add(row)
+    session.commit()
+    response.headers["Location"] = f"/engineers/{row.id}"
+    return engineer_out(row)
+
+
+@router.get("")
+def list_engineers(
+    session: SessionDep,
+    _: Staff,
+    service_centre_id: str | None = None,
+    active: bool | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[EngineerOut]:
+    """Engineers by id, optionally only those of one centre or only (in)active ones."""
+    query = select(Engineer).order_by(Engineer.id)
+    if service_centre_id is not None:
+        query = query.where(Engineer.service_centre_id == service_centre_id)
+    if active is not None:
+        query = query.where(Engineer.active == active)
+    return [engineer_out(r) for r in session.scalars(query.limit(limit).offset(offset))]
+
+
+@router.get("/{engineer_id}")
+def get_engineer(engineer_id: str, session: SessionDep, principal: PrincipalDep) -> EngineerOut:
+    check_self_or_staff(principal, engineer_id)
+    row = session.get(Engineer, engineer_id)
+    if row is None:
+        raise not_found("engineer", engineer_id)
+    return engineer_out(row)
+
+
+@router.patch("/{engineer_id}")
+def update_engineer(
+    engineer_id: str, body: EngineerPatch, session: SessionDep, _: Dispatcher
+) -> EngineerOut:
+    """Change the fields sent; the others keep their values."""
+    row = session.get(Engineer, engineer_id)
+    if row is None:
+        raise not_found("engineer", engineer_id)
+    merged = patched(EngineerFields, engineer_fields(row), body)
+    if merged.service_centre_id != row.service_centre_id:
+        _check_centre(session, merged.service_centre_id)
+    for key, value in merged.model_dump(mode="json").items():
+        setattr(row, key, value)
+    session.commit()
+    return engineer_out(row)
+
+
+@router.delete("/{engineer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_engineer(engineer_id: str, session: SessionDep, _: Dispatcher) -> None:
+    """Delete an engineer (plans already made keep their copy of the engineer)."""
+    row = session.get(Engineer, engineer_id)
+    if row is None:
+        raise not_found("engineer", engineer_id)
+    session.delete(row)
+    session.commit()

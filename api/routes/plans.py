@@ -1,0 +1,194 @@
+"""Plans: requested by dispatchers and planners, solved in the background, published once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from api.db.models import PlanCentre, PlanJob, utcnow
+from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, Staff
+from api.planning import PlanningInputError, problem_document
+from api.routes.common import Limit, Offset, conflict, not_found
+from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
+from scheduler.io import PlanFile
+
+router = APIRouter(prefix="/plans", tags=["plans"])
+
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def plan_summary(row: PlanJob) -> PlanSummaryOut:
+    return PlanSummaryOut(
+        id=row.id,
+        date=row.date,
+        service_centre_ids=sorted(c.service_centre_id for c in row.centres),
+        status=PlanStatus(row.status),
+        progress=ProgressOut.model_validate(row.progress) if row.progress else None,
+        error=row.error,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        published=row.published_at is not None,
+        published_at=row.published_at,
+    )
+
+
+def plan_out(row: PlanJob) -> PlanOut:
+    result = PlanFile.model_validate(row.result) if row.result is not None else None
+    return PlanOut(**plan_summary(row).model_dump(), result=result)
+
+
+def _get(session: SessionDep, plan_id: int) -> PlanJob:
+    row = session.get(PlanJob, plan_id)
+    if row is None:
+        raise not_found("plan", plan_id)
+    return row
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+def create_plan(
+    body: PlanIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    principal: Staff,
+    response: Response,
+) -> PlanSummaryOut:
+    """Queue a plan of one day for some service centres; poll ``GET /plans/{id}``.
+
+    The day's active engineers and visits are copied into the plan now, so later edits do
+    not change it. 422 when the data cannot be planned (the message names what is wrong).
+    """
+    if body.options.time_limit_s > settings.max_time_limit_s:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "less_than_equal",
+                    "loc": ("body", "options", "time_limit_s"),
+                    "msg": f"must be <= {settings.max_time_limit_s:g} seconds on this server",
+                    "input": body.options.time_limit_s,
+                }
+            ]
+        )
+    try:
+        problem = problem_document(session, body.date, body.service_centre_ids, body.options)
+    except PlanningInputError as e:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": e.loc, "msg": e.message, "input": None}]
+        ) from None
+    row = PlanJob(
+        date=body.date,
+        status=PlanStatus.QUEUED.value,
+        options=body.options.model_dump(mode="json"),
+        problem=problem,
+        created_by=principal.role.value,
+        centres=[
+            PlanCentre(service_centre_id=c, date=body.date)
+            for c in dict.fromkeys(body.service_centre_ids)
+        ],
+    )
+    session.add(row)
+    session.commit()
+    if runner is not None:
+        runner.notify()
+    response.headers["Location"] = f"/plans/{row.id}"
+    return plan_summary(row)
+
+
+@router.get("")
+def list_plans(
+    session: SessionDep,
+    _: Staff,
+    date: dt.date | None = None,
+    service_centre_id: str | None = None,
+    status: PlanStatus | None = None,
+    published: bool | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[PlanSummaryOut]:
+    """Plans, newest first, filtered by day, centre, status and whether published."""
+    query = select(PlanJob).order_by(PlanJob.id.desc())
+    if date is not None:
+        query = query.where(PlanJob.date == date)
+    if service_centre_id is not None:
+        query = query.where(PlanJob.centres.any(PlanCentre.service_centre_id == service_centre_id))
+    if status is not None:
+        query = query.where(PlanJob.status == status.value)
+    if published is not None:
+        query = query.where(
+            PlanJob.published_at.is_not(None) if published else PlanJob.published_at.is_(None)
+        )
+    return [plan_summary(r) for r in session.scalars(query.limit(limit).offset(offset))]
+
+
+@router.get("/{plan_id}")
+def get_plan(plan_id: PlanId, session: SessionDep, _: Staff) -> PlanOut:
+    """Status and progress; once succeeded, routes, KPIs and unassigned visits with reasons."""
+    return plan_out(_get(session, plan_id))
+
+
+@router.post("/{plan_id}/publish")
+def publish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanSummaryOut:
+    """Make a succeeded plan the one engineers see for its centres and day.
+
+    409 when it is not succeeded, already published, or another plan is published for one
+    of its centres that day (unpublish that one first).
+    """
+    row = _get(session, plan_id)
+    if row.status != PlanStatus.SUCCEEDED:
+        raise conflict(f"plan {plan_id} is {row.status}; only a succeeded plan can be published")
+    won = session.execute(
+        update(PlanJob)
+        .where(PlanJob.id == plan_id, PlanJob.published_at.is_(None))
+        .values(published_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise conflict(f"plan {plan_id} is already published")
+    try:
+        session.execute(
+            update(PlanCentre)
+            .where(PlanCentre.plan_id == plan_id)
+            .values(published=True)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise conflict(
+            f"another plan is already published for a centre of plan {plan_id} on "
+            f"{row.date.isoformat()}; unpublish it first"
+        ) from None
+    session.refresh(row)
+    return plan_summary(row)
+
+
+@router.post("/{plan_id}/unpublish")
+def unpublish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanSummaryOut:
+    """Withdraw a published plan (to publish a re-plan); 409 when it is not published."""
+    row = _get(session, plan_id)
+    won = session.execute(
+        update(PlanJob)
+        .where(PlanJob.id == plan_id, PlanJob.published_at.is_not(None))
+        .values(published_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise conflict(f"plan {plan_id} is not published")
+    session.execute(
+        update(PlanCentre)
+        .where(PlanCentre.plan_id == plan_id)
+        .values(published=False)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    session.refresh(row)
+    return plan_summary(row)

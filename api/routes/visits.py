@@ -1,0 +1,157 @@
+"""Visits: dispatchers write, staff read; the assigned engineer reports progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, HTTPException, Response, status
+from sqlalchemy import select
+
+from api.auth import Role
+from api.db.models import ServiceCentre, Visit, utcnow
+from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
+from api.planning import engineers_assigned, published_plan_for
+from api.routes.common import Limit, Offset, body_error, conflict, not_found, patched
+from api.schemas import (
+    VisitFields,
+    VisitIn,
+    VisitKind,
+    VisitOut,
+    VisitPatch,
+    VisitStatus,
+    VisitStatusIn,
+)
+
+router = APIRouter(prefix="/visits", tags=["visits"])
+
+# A visit moves forward only; done and cannot_complete are final.
+_STEP = {
+    VisitStatus.PENDING: 0,
+    VisitStatus.EN_ROUTE: 1,
+    VisitStatus.STARTED: 2,
+    VisitStatus.DONE: 3,
+    VisitStatus.CANNOT_COMPLETE: 3,
+}
+
+
+def visit_out(row: Visit) -> VisitOut:
+    return VisitOut.model_validate(row)
+
+
+def visit_fields(row: Visit) -> dict[str, object]:
+    return {name: getattr(row, name) for name in VisitFields.model_fields if hasattr(row, name)}
+
+
+def _check_centre(session: SessionDep, centre_id: str) -> None:
+    if session.get(ServiceCentre, centre_id) is None:
+        raise body_error(
+            "service_centre_id", f"service centre {centre_id!r} does not exist", centre_id
+        )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_visit(body: VisitIn, session: SessionDep, _: Dispatcher, response: Response) -> VisitOut:
+    """Add a visit or community event for one day; 409 when the id is taken."""
+    if session.get(Visit, body.id) is not None:
+        raise conflict(f"visit {body.id!r} already exists")
+    _check_centre(session, body.service_centre_id)
+    values = body.model_dump(mode="json")
+    values["date"] = body.date
+    row = Visit(**values)
+    session.add(row)
+    session.commit()
+    response.headers["Location"] = f"/visits/{row.id}"
+    return visit_out(row)
+
+
+@router.get("")
+def list_visits(
+    session: SessionDep,
+    _: Staff,
+    date: dt.date | None = None,
+    service_centre_id: str | None = None,
+    status: VisitStatus | None = None,
+    kind: VisitKind | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[VisitOut]:
+    """Visits by date and id, filtered by day, centre, status and kind."""
+    query = select(Visit).order_by(Visit.date, Visit.id)
+    if date is not None:
+        query = query.where(Visit.date == date)
+    if service_centre_id is not None:
+        query = query.where(Visit.service_centre_id == service_centre_id)
+    if status is not None:
+        query = query.where(Visit.status == status.value)
+    if kind is not None:
+        query = query.where(Visit.kind == kind.value)
+    return [visit_out(r) for r in session.scalars(query.limit(limit).offset(offset))]
+
+
+@router.get("/{visit_id}")
+def get_visit(visit_id: str, session: SessionDep, _: Staff) -> VisitOut:
+    row = session.get(Visit, visit_id)
+    if row is None:
+        raise not_found("visit", visit_id)
+    return visit_out(row)
+
+
+@router.patch("/{visit_id}")
+def update_visit(visit_id: str, body: VisitPatch, session: SessionDep, _: Dispatcher) -> VisitOut:
+    """Change the fields sent; the others keep their values."""
+    row = session.get(Visit, visit_id)
+    if row is None:
+        raise not_found("visit", visit_id)
+    merged = patched(VisitFields, visit_fields(row), body)
+    if merged.service_centre_id != row.service_centre_id:
+        _check_centre(session, merged.service_centre_id)
+    values = merged.model_dump(mode="json")
+    values["date"] = merged.date
+    for key, value in values.items():
+        setattr(row, key, value)
+    session.commit()
+    return visit_out(row)
+
+
+@router.delete("/{visit_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_visit(visit_id: str, session: SessionDep, _: Dispatcher) -> None:
+    row = session.get(Visit, visit_id)
+    if row is None:
+        raise not_found("visit", visit_id)
+    session.delete(row)
+    session.commit()
+
+
+@router.patch("/{visit_id}/status")
+def update_visit_status(
+    visit_id: str, body: VisitStatusIn, session: SessionDep, principal: PrincipalDep
+) -> VisitOut:
+    """The engineer assigned the visit in the published plan reports progress.
+
+    Status moves forward only (en_route, started, then done or cannot_complete); sending the
+    current status again changes nothing; moving back or off a final status is a 409.
+    """
+    if principal.role is not Role.ENGINEER or principal.engineer_id is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "only the engineer assigned the visit reports its status"
+        )
+    row = session.get(Visit, visit_id)
+    if row is None:
+        raise not_found("visit", visit_id)
+    plan = published_plan_for(session, row.service_centre_id, row.date)
+    if plan is None or principal.engineer_id not in engineers_assigned(plan, visit_id):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"visit {visit_id!r} is not on your published schedule for {row.date.isoformat()}",
+        )
+    new, current = VisitStatus(body.status), VisitStatus(row.status)
+    if new is current:
+        return visit_out(row)
+    if _STEP[current] == 3 or _STEP[new] < _STEP[current]:
+        raise conflict(f"visit {visit_id!r} is {current.value}; it cannot become {new.value}")
+    row.status = new.value
+    row.status_changed_at = utcnow()
+    if body.note:
+        row.status_note = body.note
+    session.commit()
+    return visit_out(row)

@@ -1,0 +1,393 @@
+"""Request and response bodies, split by direction; pydantic lives at this boundary only.
+
+Clock times are ``"HH:MM"`` on the day in question (``"24:00"`` ends it), durations are
+minutes, coordinates WGS84 degrees. Ids are chosen by the client (as in the problem file and
+the datasets CSVs) so the same engineer or visit keeps one name everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from scheduler.io import PlanFile, WeightsFile
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone name such as 'Europe/Helsinki'") from None
+    return name
+
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="Letters, digits and ._:- (<= 64).")]
+Name = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
+LongText = Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)]
+Clock = Annotated[str, Field(pattern=CLOCK_PATTERN, description='"HH:MM", "24:00" ends the day.')]
+Lat = Annotated[float, Field(ge=-90, le=90, description="Latitude, degrees.")]
+Lon = Annotated[float, Field(ge=-180, le=180, description="Longitude, degrees.")]
+Timezone = Annotated[
+    str, Field(max_length=64, examples=["Europe/Helsinki"]), AfterValidator(_timezone)
+]
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+UtcTime = Annotated[dt.datetime, AfterValidator(_as_utc), Field(description="UTC, ISO 8601.")]
+Day = Annotated[dt.date, Field(ge=dt.date(1970, 1, 1), le=dt.date(2999, 12, 31))]
+
+
+def minutes(clock: str) -> int:
+    """Minutes since midnight of an ``HH:MM`` clock time."""
+    h, m = clock.split(":")
+    return int(h) * 60 + int(m)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# ------------------------------------------------------------------ service centres
+
+
+class ServiceCentreFields(_In):
+    name: Name = ""
+    address: LongText = ""
+    lat: Lat
+    lon: Lon
+    timezone: Timezone = Field(default="UTC", description="IANA zone of the centre's clocks.")
+
+
+class ServiceCentreIn(ServiceCentreFields):
+    id: Id
+
+
+class ServiceCentrePatch(_In):
+    name: Name | None = None
+    address: LongText | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    timezone: Timezone | None = None
+
+
+class ServiceCentreOut(_Out):
+    id: str
+    name: str
+    address: str
+    lat: float
+    lon: float
+    timezone: str
+
+
+# ------------------------------------------------------------------ engineers
+
+
+class BreakIn(_In):
+    """A break of ``duration_min`` minutes taken wholly inside [earliest_start, latest_end]."""
+
+    duration_min: float = Field(gt=0, le=24 * 60)
+    earliest_start: Clock
+    latest_end: Clock
+
+    @model_validator(mode="after")
+    def _fits(self) -> Self:
+        if minutes(self.latest_end) - minutes(self.earliest_start) < self.duration_min:
+            raise ValueError("latest_end leaves less than duration_min after earliest_start")
+        return self
+
+
+class EngineerFields(_In):
+    name: Name = ""
+    service_centre_id: Id
+    skills: list[Id] = Field(default_factory=list, max_length=50)
+    shift_start: Clock = "08:00"
+    shift_end: Clock = "16:00"
+    breaks: list[BreakIn] = Field(default_factory=list, max_length=5)
+    overtime_max_min: float = Field(default=0, ge=0, le=12 * 60)
+    phone: Name = ""
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _shift(self) -> Self:
+        if minutes(self.shift_end) <= minutes(self.shift_start):
+            raise ValueError("shift_end must be after shift_start")
+        return self
+
+
+class EngineerIn(EngineerFields):
+    id: Id
+
+
+class EngineerPatch(_In):
+    name: Name | None = None
+    service_centre_id: Id | None = None
+    skills: list[Id] | None = Field(default=None, max_length=50)
+    shift_start: Clock | None = None
+    shift_end: Clock | None = None
+    breaks: list[BreakIn] | None = Field(default=None, max_length=5)
+    overtime_max_min: float | None = Field(default=None, ge=0, le=12 * 60)
+    phone: Name | None = None
+    active: bool | None = None
+
+
+class BreakOut(BaseModel):
+    duration_min: float
+    earliest_start: str
+    latest_end: str
+
+
+class EngineerOut(_Out):
+    id: str
+    name: str
+    service_centre_id: str
+    skills: list[str]
+    shift_start: str
+    shift_end: str
+    breaks: list[BreakOut]
+    overtime_max_min: float
+    phone: str
+    active: bool
+
+
+# ------------------------------------------------------------------ visits
+
+
+class VisitKind(StrEnum):
+    HOME_SERVICE = "home_service"
+    COMMUNITY_EVENT = "community_event"
+
+
+class VisitStatus(StrEnum):
+    PENDING = "pending"
+    EN_ROUTE = "en_route"
+    STARTED = "started"
+    DONE = "done"
+    CANNOT_COMPLETE = "cannot_complete"
+
+
+class TimeWindowIn(_In):
+    """Service may start at any time in [start, end]."""
+
+    start: Clock
+    end: Clock
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if minutes(self.end) < minutes(self.start):
+            raise ValueError("end must not be before start")
+        return self
+
+
+class VisitFields(_In):
+    service_centre_id: Id
+    date: Day
+    kind: VisitKind = VisitKind.HOME_SERVICE
+    lat: Lat
+    lon: Lon
+    address: LongText = ""
+    duration_min: float = Field(ge=0, le=24 * 60)
+    time_windows: list[TimeWindowIn] = Field(default_factory=list, max_length=10)
+    soft_windows: bool = False
+    required_skills: list[Id] = Field(default_factory=list, max_length=50)
+    priority: int = Field(default=3, ge=1, le=5, description="1 is most urgent.")
+    allowed_engineers: list[Id] = Field(default_factory=list, max_length=500)
+    preferred_engineers: list[Id] = Field(default_factory=list, max_length=500)
+    engineers_required: int = Field(default=1, ge=1, le=100)
+    job_type: Name = ""
+    customer_name: Name = ""
+    customer_phone: Name = ""
+    notes: LongText = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.kind is VisitKind.HOME_SERVICE and self.engineers_required != 1:
+            raise ValueError("engineers_required must be 1 for a home_service visit")
+        if self.kind is VisitKind.COMMUNITY_EVENT and self.duration_min <= 0:
+            raise ValueError("a community_event must last more than 0 minutes")
+        spans = sorted((minutes(w.start), minutes(w.end)) for w in self.time_windows)
+        for (_, a_end), (b_start, _) in itertools.pairwise(spans):
+            if b_start <= a_end:
+                raise ValueError("time_windows must not overlap")
+        return self
+
+
+class VisitIn(VisitFields):
+    id: Id
+
+
+class VisitPatch(_In):
+    service_centre_id: Id | None = None
+    date: Day | None = None
+    kind: VisitKind | None = None
+    lat: Lat | None = None
+    lon: Lon | None = None
+    address: LongText | None = None
+    duration_min: float | None = Field(default=None, ge=0, le=24 * 60)
+    time_windows: list[TimeWindowIn] | None = Field(default=None, max_length=10)
+    soft_windows: bool | None = None
+    required_skills: list[Id] | None = Field(default=None, max_length=50)
+    priority: int | None = Field(default=None, ge=1, le=5)
+    allowed_engineers: list[Id] | None = Field(default=None, max_length=500)
+    preferred_engineers: list[Id] | None = Field(default=None, max_length=500)
+    engineers_required: int | None = Field(default=None, ge=1, le=100)
+    job_type: Name | None = None
+    customer_name: Name | None = None
+    customer_phone: Name | None = None
+    notes: LongText | None = None
+
+
+class TimeWindowOut(BaseModel):
+    start: str
+    end: str
+
+
+class VisitOut(_Out):
+    id: str
+    service_centre_id: str
+    date: dt.date
+    kind: VisitKind
+    lat: float
+    lon: float
+    address: str
+    duration_min: float
+    time_windows: list[TimeWindowOut]
+    soft_windows: bool
+    required_skills: list[str]
+    priority: int
+    allowed_engineers: list[str]
+    preferred_engineers: list[str]
+    engineers_required: int
+    job_type: str
+    customer_name: str
+    customer_phone: str
+    notes: str
+    status: VisitStatus
+    status_changed_at: UtcTime | None
+    status_note: str
+
+
+class VisitStatusIn(_In):
+    status: Literal["en_route", "started", "done", "cannot_complete"]
+    note: LongText = Field(default="", description="Why a visit cannot be completed, say.")
+
+
+# ------------------------------------------------------------------ plans
+
+
+class PlanStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PlanOptionsIn(_In):
+    """How long and how to search; weights in cost units (one unit = a second of driving)."""
+
+    time_limit_s: float = Field(default=10.0, gt=0, description="Seconds of search.")
+    solution_limit: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="Stop after N solutions: reproducible."
+    )
+    event_subsets_max: int = Field(default=3, ge=1, le=10)
+    weights: WeightsFile | None = None
+
+
+class PlanIn(_In):
+    date: Day
+    service_centre_ids: list[Id] = Field(min_length=1, max_length=50)
+    options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
+
+
+class ProgressOut(BaseModel):
+    stage: str
+    objective: int | None
+    elapsed_s: float
+    solutions: int
+
+
+class PlanSummaryOut(BaseModel):
+    id: int
+    date: dt.date
+    service_centre_ids: list[str]
+    status: PlanStatus
+    progress: ProgressOut | None
+    error: str | None
+    attempts: int
+    created_at: UtcTime
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
+    published: bool
+    published_at: UtcTime | None
+
+
+class PlanOut(PlanSummaryOut):
+    result: PlanFile | None = Field(
+        description="Routes, unassigned visits with reasons, KPIs; set once succeeded."
+    )
+
+
+# ------------------------------------------------------------------ engineer schedule
+
+
+class ScheduleStopOut(BaseModel):
+    order: int = Field(description="1 for the first stop of the day.")
+    visit_id: str
+    kind: VisitKind
+    status: VisitStatus
+    arrival: str = Field(description="ETA, ISO 8601 with offset.")
+    start: str
+    end: str
+    travel_from_previous_s: int
+    address: str
+    lat: float
+    lon: float
+    job_type: str
+    customer_name: str
+    customer_phone: str
+    notes: str
+    navigation_url: str = Field(description="Opens turn-by-turn navigation to the stop.")
+
+
+class ScheduleBreakOut(BaseModel):
+    start: str
+    end: str
+
+
+class ScheduleOut(BaseModel):
+    engineer_id: str
+    engineer_name: str
+    date: dt.date
+    plan_id: int
+    timezone: str | None
+    departure: str
+    return_: str = Field(alias="return")
+    service_centre: ServiceCentreOut
+    stops: list[ScheduleStopOut]
+    breaks: list[ScheduleBreakOut]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class ErrorOut(BaseModel):
+    detail: Any
