@@ -13,7 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scheduler.errors import FieldrouteError, InputFormatError, ProblemError, SolverError
+from scheduler.errors import (
+    FieldrouteError,
+    InputFormatError,
+    NetworkError,
+    ProblemError,
+    SolverError,
+)
 from scheduler.solver import Progress, ProgressCallback
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,10 +37,31 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--solution-limit", type=int, help="stop after this many solutions: reproducible results"
     )
-    solve.add_argument(
+    travel = solve.add_mutually_exclusive_group()
+    travel.add_argument(
         "--haversine",
         action="store_true",
         help="use straight-line estimates even when the problem has a matrix",
+    )
+    travel.add_argument(
+        "--network",
+        metavar="SOURCE",
+        help="road travel times from OpenStreetMap when the problem has no matrix: an "
+        ".osm.pbf/.osm/.graphml file, 'bundled' (central Helsinki), or online "
+        "'place:NAME', 'bbox:W,S,E,N', 'point:LAT,LON,METRES'",
+    )
+    solve.add_argument(
+        "--max-snap",
+        type=float,
+        default=500.0,
+        metavar="METRES",
+        help="with --network: reject locations farther than this from a road (default 500)",
+    )
+    solve.add_argument(
+        "--geojson",
+        type=Path,
+        metavar="PATH",
+        help="also write the routes and stops as GeoJSON (along the roads with --network)",
     )
     solve.add_argument("--quiet", action="store_true", help="do not print the plan")
     from api.cli import add_commands  # the HTTP service's commands: serve, token create
@@ -64,7 +91,7 @@ def _solve(args: argparse.Namespace) -> int:
     from scheduler.io import load_problem, plan_to_json
     from scheduler.report import format_plan
     from scheduler.solver import solve
-    from scheduler.travel import HaversineEstimate, travel_time_matrix_for
+    from scheduler.travel import HaversineEstimate, TravelTimeProvider, travel_time_matrix_for
 
     problem = load_problem(args.problem)
     options = problem.options
@@ -72,7 +99,17 @@ def _solve(args: argparse.Namespace) -> int:
         options = dataclasses.replace(options, time_limit=args.time_limit)
     if args.solution_limit is not None:
         options = dataclasses.replace(options, solution_limit=args.solution_limit)
-    provider = HaversineEstimate() if args.haversine else None
+    network = None
+    if args.network is not None and (problem.travel_time_matrix is None or args.geojson):
+        from scheduler.network import load_network
+
+        network = load_network(args.network)
+    provider: TravelTimeProvider | None = HaversineEstimate() if args.haversine else None
+    if network is not None and problem.travel_time_matrix is None:
+        from scheduler.network import MatrixCache, RoadNetwork, default_cache_dir
+
+        cache = MatrixCache(default_cache_dir() / "matrices")
+        provider = RoadNetwork(network, max_snap_m=args.max_snap, cache=cache)
     matrix, source = travel_time_matrix_for(problem, provider)
     if not args.quiet:
         print(
@@ -86,9 +123,19 @@ def _solve(args: argparse.Namespace) -> int:
     document = plan_to_json(problem, plan, matrix, travel_times=source)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=2) + "\n")
+    if args.geojson is not None:
+        from scheduler.network import plan_to_geojson
+
+        collection = plan_to_geojson(
+            problem, plan, network=network, max_snap_m=args.max_snap, travel_times=source
+        )
+        args.geojson.parent.mkdir(parents=True, exist_ok=True)
+        args.geojson.write_text(json.dumps(collection) + "\n")
     if not args.quiet:
         print(format_plan(problem, plan))
         print(f"\nPlan written to {args.out}")
+        if args.geojson is not None:
+            print(f"Map written to {args.geojson}")
     return EXIT_OK
 
 
@@ -102,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from api.cli import run
 
             return run(args)
-    except (InputFormatError, ProblemError) as exc:
+    except (InputFormatError, ProblemError, NetworkError) as exc:
         print(f"fieldroute: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

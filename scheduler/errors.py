@@ -24,3 +24,8 @@ class InputFormatError(FieldrouteError, ValueError):
 
 class SolverError(FieldrouteError, RuntimeError):
     """The optimiser failed for a reason that is not the user's input (a bug worth reporting)."""
+
+
+class NetworkError(FieldrouteError):
+    """A road network could not be loaded or used: names the source, location or pair at
+    fault and what would work (an offline file, a larger snap limit, another network...)."""

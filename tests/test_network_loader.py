@@ -1,0 +1,168 @@
+"""``load_network``: every source gives a strongly connected graph with speeds and travel
+times on every edge, its source and fingerprint recorded; offline failures are quick and
+name the offline options."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from scheduler.errors import NetworkError
+from scheduler.network import (
+    DEFAULT_SPEEDS_KPH,
+    OSM_ATTRIBUTION,
+    bundled_pbf,
+    load_network,
+    parse_source,
+    save_network,
+)
+from scheduler.network.sources import BBox, GraphmlFile, PbfFile, Place, Point, XmlFile
+
+TINY_OSM = Path(__file__).parent / "data" / "tiny.osm"
+
+
+def test_bundled_helsinki_loads_offline_with_times_on_every_edge() -> None:
+    network = load_network("bundled")
+    graph = network.graph
+    assert network.source == str(bundled_pbf())
+    assert network.attribution == OSM_ATTRIBUTION == "© OpenStreetMap contributors"
+    assert graph.number_of_nodes() > 100
+    assert nx.is_strongly_connected(graph)
+    for _, _, data in graph.edges(data=True):
+        assert data["speed_kph"] > 0
+        assert data["travel_time"] == pytest.approx(data["length"] / (data["speed_kph"] / 3.6))
+    assert len(network.fingerprint) == 64
+
+
+def test_unsimplified_graph_keeps_more_nodes() -> None:
+    assert (
+        load_network("bundled", simplify=False).node_count > 5 * load_network("bundled").node_count
+    )
+
+
+def test_osm_xml_keeps_drivable_ways_and_one_way_tags() -> None:
+    """The footway is dropped; the one-way primary (maxspeed 50) is one-directional."""
+    network = load_network(TINY_OSM, simplify=False)
+    graph = network.graph
+    assert 5 not in graph.nodes  # reached only by the footway
+    assert graph.has_edge(1, 2) and not graph.has_edge(2, 1)
+    assert graph[1][2][0]["speed_kph"] == 50
+    assert nx.is_strongly_connected(graph)
+    simplified = load_network(TINY_OSM).graph  # the ring 2-3-4-1 becomes one edge each way
+    assert set(simplified.nodes) == {1, 2}
+
+
+def test_per_highway_speed_defaults_can_be_overridden() -> None:
+    """The untagged residential street takes the override; the tagged primary keeps 50."""
+    default = load_network(TINY_OSM, simplify=False)
+    slow = load_network(TINY_OSM, simplify=False, speeds_kph={"residential": 10})
+    speeds = {
+        (u, v, d["highway"]): (d["speed_kph"], slow.graph[u][v][k]["speed_kph"])
+        for u, v, k, d in default.graph.edges(keys=True, data=True)
+    }
+    assert speeds[(1, 2, "primary")] == (50, 50)
+    residential = [pair for key, pair in speeds.items() if key[2] == "residential"]
+    assert len(residential) == 6
+    assert set(residential) == {(DEFAULT_SPEEDS_KPH["residential"], 10)}
+    assert slow.fingerprint != default.fingerprint
+
+
+def test_bad_speed_override_is_refused() -> None:
+    with pytest.raises(NetworkError, match=r"speeds_kph\['residential'\] = -5"):
+        load_network(TINY_OSM, speeds_kph={"residential": -5})
+
+
+def test_graphml_round_trip_keeps_times_and_fingerprint(tmp_path: Path) -> None:
+    network = load_network("bundled")
+    path = save_network(network, tmp_path / "helsinki.graphml")
+    again = load_network(path)
+    assert again.fingerprint == network.fingerprint
+    assert str(bundled_pbf()) in again.source and str(path) in again.source
+
+
+def test_other_shared_extracts_load_when_present() -> None:
+    shared = Path(__file__).resolve().parents[2] / "shared" / "networks" / "baltimore.osm.pbf"
+    if not shared.exists():
+        pytest.skip("../shared/networks is not beside this checkout")
+    network = load_network(shared)
+    assert nx.is_strongly_connected(network.graph)
+    assert network.node_count > 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("place:Kamppi, Helsinki", Place("Kamppi, Helsinki")),
+        ("Kamppi, Helsinki, Finland", Place("Kamppi, Helsinki, Finland")),  # osmnx's default
+        ("bbox:24.93,60.16,24.96,60.18", BBox(24.93, 60.16, 24.96, 60.18)),
+        ("point:60.17,24.94,1500", Point(60.17, 24.94, 1500.0)),
+        ("point:60.17,24.94", Point(60.17, 24.94)),  # 2 km radius by default
+        ("bundled", PbfFile(bundled_pbf())),
+        (str(TINY_OSM), XmlFile(TINY_OSM)),
+    ],
+)
+def test_sources_are_parsed_from_what_users_write(text: str, expected: object) -> None:
+    assert parse_source(text) == expected
+
+
+def test_graphml_suffix_is_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "x.graphml"
+    path.write_text("")
+    assert parse_source(str(path)) == GraphmlFile(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("missing.osm.pbf", ["missing.osm.pbf", "does not exist", ".osm.pbf"]),
+        ("bbox:24.96,60.16,24.93,60.18", ["west < east"]),
+        ("point:60.17", ["point:", "LAT,LON"]),
+    ],
+)
+def test_bad_sources_say_what_would_work(text: str, names: list[str]) -> None:
+    with pytest.raises(NetworkError) as info:
+        load_network(text)
+    for name in names:
+        assert name in str(info.value)
+
+
+def test_unreadable_pbf_is_a_network_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.osm.pbf"
+    path.write_bytes(b"\x00\x01 not protobuf")
+    with pytest.raises(NetworkError, match=r"broken\.osm\.pbf"):
+        load_network(path)
+
+
+def test_offline_place_fails_fast_naming_the_offline_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Servers that refuse connections (as offline): one NetworkError well within 10 s."""
+    import osmnx as ox
+
+    monkeypatch.setattr(ox.settings, "nominatim_url", "http://127.0.0.1:9/")
+    monkeypatch.setattr(ox.settings, "overpass_url", "http://127.0.0.1:9/api")
+    started = time.monotonic()
+    with pytest.raises(NetworkError) as info:
+        load_network("place:Helsinki, Finland")
+    assert time.monotonic() - started < 10
+    message = str(info.value)
+    assert "offline" in message and ".osm.pbf" in message and "bundled" in message
+
+
+def test_download_error_after_probe_is_a_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What osmnx raises on a failed lookup (requests' ConnectionError) becomes one message."""
+    import osmnx as ox
+    import requests
+
+    import scheduler.network.online as online
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise requests.exceptions.ConnectionError("Failed to resolve 'nominatim'")
+
+    monkeypatch.setattr(online, "probe", lambda urls, timeout_s: None)
+    monkeypatch.setattr(ox, "graph_from_bbox", refuse)
+    with pytest.raises(NetworkError, match=r"bbox:.*ConnectionError.*bundled"):
+        load_network("bbox:24.93,60.16,24.96,60.18")
