@@ -166,3 +166,16 @@ def test_download_error_after_probe_is_a_network_error(monkeypatch: pytest.Monke
     monkeypatch.setattr(ox, "graph_from_bbox", refuse)
     with pytest.raises(NetworkError, match=r"bbox:.*ConnectionError.*bundled"):
         load_network("bbox:24.93,60.16,24.96,60.18")
+
+
+def test_only_the_largest_strongly_connected_component_is_kept() -> None:
+    """Node 5 can be reached but not left: it is cut, the block itself stays whole."""
+    from scheduler.network.loader import _largest_strong_component
+    from tests.network_graphs import block_graph
+
+    graph = block_graph()
+    graph.add_node(5, x=24.9405, y=60.1705)
+    graph.add_edge(1, 5, travel_time=5.0, length=30.0, highway="residential")
+    kept = _largest_strong_component(graph)
+    assert set(kept.nodes) == {1, 2, 3, 4}
+    assert nx.is_strongly_connected(kept)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from scheduler.errors import NetworkError
 from scheduler.network.graph import Network, network_from_graph
@@ -124,9 +125,23 @@ def _read_graphml(path: Path) -> nx.MultiDiGraph:
 
 
 def _largest_strong_component(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    import osmnx as ox
+    """Keep only the largest strongly connected component, in place (as osmnx's
+    ``largest_component(strongly=True)``, without copying a graph that is one already)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
 
-    return ox.truncate.largest_component(graph, strongly=True)
+    nodes = list(graph.nodes)
+    position = {node: i for i, node in enumerate(nodes)}
+    u = [position[a] for a, _ in graph.edges()]
+    v = [position[b] for _, b in graph.edges()]
+    adjacency = sp.csr_array((np.ones(len(u)), (u, v)), shape=(len(nodes), len(nodes)))
+    count, labels = connected_components(adjacency, directed=True, connection="strong")
+    if count > 1:
+        largest = np.bincount(labels).argmax()
+        graph.remove_nodes_from(
+            [n for n, label in zip(nodes, labels, strict=True) if label != largest]
+        )
+    return graph
 
 
 def load_network(
