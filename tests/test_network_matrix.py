@@ -115,3 +115,17 @@ def test_road_network_is_a_travel_time_provider() -> None:
     matrix, source = travel_time_matrix_for(problem, RoadNetwork(network))
     assert matrix.tolist() == [[0, 10], [60, 0]]
     assert "hand-built block" in source and "© OpenStreetMap contributors" in source
+
+
+def test_search_split_over_processes_gives_the_same_matrix(
+    helsinki: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two worker processes (forced even for this small search) give the serial result."""
+    import scheduler.network.matrix as matrix_module
+
+    locations = random_locations(helsinki, 30, seed=9)
+    serial = travel_time_matrix(helsinki, locations, workers=1)
+    monkeypatch.setattr(matrix_module, "PARALLEL_MIN_WORK", 0)
+    if not matrix_module.parallel_ok(2, 1):
+        pytest.skip("no fork start method, or other threads are running in this process")
+    assert (travel_time_matrix(helsinki, locations, workers=2) == serial).all()

@@ -8,9 +8,15 @@ computed before are read from disk and only the rows and columns of new nodes ar
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+import warnings
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from scheduler.domain import Location
@@ -23,9 +29,48 @@ from scheduler.travel import Matrix
 SOURCES_PER_CHUNK = 256
 """Sources searched per Dijkstra call: bounds memory to chunk x graph nodes x 8 bytes."""
 
+PARALLEL_MIN_WORK = 4_000_000
+"""Sources x graph nodes from which the search is split over worker processes (below it,
+starting them costs more than it saves; scipy's Dijkstra holds the GIL, so threads do not
+help)."""
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def parallel_ok(workers: int, work: int) -> bool:
+    """Whether to fork ``workers`` processes for ``work`` (sources x nodes): only for big
+    searches, and only from a process with no other Python threads (forking a threaded
+    process may deadlock), where the ``fork`` start method exists."""
+    return (
+        workers > 1
+        and work >= PARALLEL_MIN_WORK
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def _search(graph: sp.csr_array, sources: IntArray, targets: IntArray) -> FloatArray:
+    out = np.empty((len(sources), len(targets)), dtype=np.float64)
+    for start in range(0, len(sources), SOURCES_PER_CHUNK):
+        chunk = sources[start : start + SOURCES_PER_CHUNK]
+        dist = dijkstra(graph, directed=True, indices=chunk)
+        out[start : start + len(chunk)] = dist[:, targets]
+    return out
+
 
 def node_seconds(
-    network: Network, sources: IntArray, targets: IntArray, *, reverse: bool = False
+    network: Network,
+    sources: IntArray,
+    targets: IntArray,
+    *,
+    reverse: bool = False,
+    workers: int | None = None,
 ) -> FloatArray:
     """Fastest seconds from each source node to each target node (``inf`` if unreachable).
 
@@ -38,6 +83,9 @@ def node_seconds(
     reverse
         Search the reversed graph: entry ``[i, j]`` is then the time *from* target ``j``
         *to* source ``i``.
+    workers
+        Processes to split large searches over (default: the available cores); see
+        :func:`parallel_ok`.
 
     Returns
     -------
@@ -45,12 +93,16 @@ def node_seconds(
         float64 seconds, shape ``(len(sources), len(targets))``.
     """
     graph = network.adjacency.T.tocsr() if reverse else network.adjacency
-    out = np.empty((len(sources), len(targets)), dtype=np.float64)
-    for start in range(0, len(sources), SOURCES_PER_CHUNK):
-        chunk = sources[start : start + SOURCES_PER_CHUNK]
-        dist = dijkstra(graph, directed=True, indices=chunk)
-        out[start : start + len(chunk)] = dist[:, targets]
-    return out
+    n = min(workers or available_cores(), len(sources))
+    if not parallel_ok(n, len(sources) * network.node_count):
+        return _search(graph, sources, targets)
+    parts = np.array_split(sources, n)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+            results = list(pool.map(_search, [graph] * n, parts, [targets] * n))
+    return np.vstack(results)
 
 
 def _positions(universe: IntArray, wanted: IntArray) -> IntArray:
@@ -61,7 +113,11 @@ def _positions(universe: IntArray, wanted: IntArray) -> IntArray:
 
 
 def node_matrix(
-    network: Network, nodes: IntArray, *, cache: MatrixCache | None = None
+    network: Network,
+    nodes: IntArray,
+    *,
+    cache: MatrixCache | None = None,
+    workers: int | None = None,
 ) -> FloatArray:
     """Square matrix of fastest seconds between distinct node positions ``nodes``.
 
@@ -70,7 +126,7 @@ def node_matrix(
     """
     nodes = np.asarray(nodes, dtype=np.int64)
     if cache is None:
-        return node_seconds(network, nodes, nodes)
+        return node_seconds(network, nodes, nodes, workers=workers)
     stored = cache.load(network.fingerprint)
     if stored is None:
         known = np.zeros(0, dtype=np.int64)
@@ -87,21 +143,25 @@ def node_matrix(
     k = len(known)
     seconds = np.empty((len(union), len(union)), dtype=np.float64)
     seconds[:k, :k] = old
-    seconds[k:, :] = node_seconds(network, new, union)
+    seconds[k:, :] = node_seconds(network, new, union, workers=workers)
     if k:
-        seconds[:k, k:] = node_seconds(network, new, known, reverse=True).T
+        seconds[:k, k:] = node_seconds(network, new, known, reverse=True, workers=workers).T
     cache.store(network.fingerprint, network.node_ids[union], seconds)
     pos = _positions(union, nodes)
     return seconds[np.ix_(pos, pos)]
 
 
 def seconds_between(
-    network: Network, snaps: Snaps, *, cache: MatrixCache | None = None
+    network: Network,
+    snaps: Snaps,
+    *,
+    cache: MatrixCache | None = None,
+    workers: int | None = None,
 ) -> FloatArray:
     """Float seconds between snapped locations (``inf`` where no route exists; 0 on the
     diagonal and between locations that snap to the same node)."""
     unique, inverse = np.unique(snaps.node_index, return_inverse=True)
-    seconds = node_matrix(network, unique, cache=cache)[np.ix_(inverse, inverse)]
+    seconds = node_matrix(network, unique, cache=cache, workers=workers)[np.ix_(inverse, inverse)]
     np.fill_diagonal(seconds, 0.0)
     return seconds
 
@@ -112,6 +172,7 @@ def travel_time_matrix(
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     cache: MatrixCache | None = None,
+    workers: int | None = None,
 ) -> Matrix:
     """Driving seconds between every ordered pair of ``locations`` over ``network``.
 
@@ -128,6 +189,8 @@ def travel_time_matrix(
         Largest accepted distance in metres from a location to its nearest node.
     cache
         Optional on-disk cache of node-to-node seconds.
+    workers
+        Processes for large searches (default: the available cores; 1 = never fork).
 
     Returns
     -------
@@ -141,7 +204,7 @@ def travel_time_matrix(
         another (naming the first such pair).
     """
     snaps = snap_locations(network, locations, max_distance_m=max_snap_m)
-    seconds = seconds_between(network, snaps, cache=cache)
+    seconds = seconds_between(network, snaps, cache=cache, workers=workers)
     bad = np.argwhere(~np.isfinite(seconds))
     if len(bad):
         i, j = (int(x) for x in bad[0])

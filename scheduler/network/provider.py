@@ -24,11 +24,14 @@ class RoadNetwork:
         Largest accepted distance in metres from a location to the network.
     cache
         Optional on-disk matrix cache; ``None`` computes every matrix afresh.
+    workers
+        Processes for large searches (default: the available cores; 1 = never fork).
     """
 
     network: Network
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     cache: MatrixCache | None = None
+    workers: int | None = None
 
     @property
     def name(self) -> str:
@@ -36,5 +39,9 @@ class RoadNetwork:
 
     def matrix(self, locations: tuple[Location, ...]) -> Matrix:
         return travel_time_matrix(
-            self.network, locations, max_snap_m=self.max_snap_m, cache=self.cache
+            self.network,
+            locations,
+            max_snap_m=self.max_snap_m,
+            cache=self.cache,
+            workers=self.workers,
         )
