@@ -16,6 +16,7 @@ the attribution "© OpenStreetMap contributors" when the roads come from OpenStr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,8 +28,9 @@ from scheduler.network.graph import Network
 from scheduler.network.snapping import DEFAULT_MAX_SNAP_M, snap_locations
 
 
-def _iso_clock(problem: Problem) -> Any:
-    """Seconds since local midnight of the problem's date -> ISO 8601 text (DST-correct)."""
+def _iso_clock(problem: Problem) -> Callable[[int], str]:
+    """Seconds since local midnight of the problem's date -> ISO 8601 text (DST-correct, as
+    the plan file writes them)."""
     midnight = dt.datetime.combine(problem.date, dt.time())
     if problem.timezone is None:
         return lambda s: (midnight + dt.timedelta(seconds=s)).isoformat(timespec="seconds")
@@ -37,11 +39,6 @@ def _iso_clock(problem: Problem) -> Any:
     return lambda s: (
         (utc_midnight + dt.timedelta(seconds=s)).astimezone(tz).isoformat(timespec="seconds")
     )
-
-
-def _point(problem: Problem, location_id: str) -> dict[str, Any]:
-    loc = next(x for x in problem.locations if x.id == location_id)
-    return {"type": "Point", "coordinates": [loc.lon, loc.lat]}
 
 
 def plan_to_geojson(
@@ -67,6 +64,11 @@ def plan_to_geojson(
     """
     iso = _iso_clock(problem)
     index = problem.location_index()
+    where = {loc.id: [loc.lon, loc.lat] for loc in problem.locations}
+
+    def _point(location_id: str) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": where[location_id]}
+
     visits = {v.id: v for v in problem.visits}
     engineers = {e.id: e for e in problem.engineers}
     legs: list[tuple[str, str, str, int, int]] = []  # engineer, from, to, depart, arrive
@@ -79,7 +81,7 @@ def plan_to_geojson(
         features.append(
             {
                 "type": "Feature",
-                "geometry": _point(problem, here),
+                "geometry": _point(here),
                 "properties": {
                     "kind": "start",
                     "engineer_id": route.engineer_id,
@@ -94,7 +96,7 @@ def plan_to_geojson(
             features.append(
                 {
                     "type": "Feature",
-                    "geometry": _point(problem, there),
+                    "geometry": _point(there),
                     "properties": {
                         "kind": "stop",
                         "engineer_id": route.engineer_id,
@@ -112,7 +114,7 @@ def plan_to_geojson(
         features.append(
             {
                 "type": "Feature",
-                "geometry": _point(problem, engineer.end_location),
+                "geometry": _point(engineer.end_location),
                 "properties": {
                     "kind": "end",
                     "engineer_id": route.engineer_id,
@@ -127,10 +129,7 @@ def plan_to_geojson(
         node = snaps.node_index
         lines = leg_geometries(network, [(node[index[a]], node[index[b]]) for _, a, b, *_ in legs])
     else:
-        lines = [
-            LineString([_point(problem, a)["coordinates"], _point(problem, b)["coordinates"]])
-            for _, a, b, *_ in legs
-        ]
+        lines = [LineString([where[a], where[b]]) for _, a, b, *_ in legs]
     properties: dict[str, Any] = {"date": problem.date.isoformat()}
     if travel_times is not None:
         properties["travel_times"] = travel_times
