@@ -35,6 +35,7 @@ def _migrated_engine() -> Any:
     try:
         revision = migrate(engine)
     except DatabaseRevisionError as e:
+        engine.dispose()
         print(f"fieldroute: error: {e}", file=sys.stderr)
         return None
     url = engine.url.render_as_string(hide_password=True)
@@ -71,16 +72,17 @@ def _create_token(engine: Any, args: argparse.Namespace) -> int:
     from api.auth import Role, TokenError, create_token
     from api.db.engine import make_sessionmaker
 
-    with make_sessionmaker(engine)() as session:
-        try:
+    try:
+        with make_sessionmaker(engine)() as session:
             token = create_token(
                 session, Role(args.role), engineer_id=args.engineer, name=args.name
             )
-        except TokenError as e:
-            print(f"fieldroute: error: {e}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        session.commit()
-    engine.dispose()
+            session.commit()
+    except TokenError as e:
+        print(f"fieldroute: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        engine.dispose()
     who = f" for engineer {args.engineer!r}" if args.engineer else ""
     print(f"created a {args.role} token{who}; it is shown only now:", file=sys.stderr)
     print(token)

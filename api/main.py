@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
@@ -38,7 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        migrate(engine)
+        try:
+            migrate(engine)
+        except Exception:
+            engine.dispose()
+            raise
         app.state.sessions = make_sessionmaker(engine)
         runner = JobRunner(app.state.sessions, settings) if settings.run_worker else None
         app.state.runner = runner
@@ -61,6 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             {"detail": "the change conflicts with data already stored"},
             status_code=status.HTTP_409_CONFLICT,
+        )
+
+    @app.exception_handler(DataError)
+    async def data_rejected(_: Request, exc: DataError) -> JSONResponse:
+        log.info("data error answered as 422: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "a value was rejected by the database (out of range or malformed)"},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
 
     @app.exception_handler(OperationalError)

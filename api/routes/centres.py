@@ -8,10 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db.models import ServiceCentre
 from api.deps import Dispatcher, SessionDep, Staff
-from api.routes.common import Limit, Offset, conflict, not_found, patched
+from api.routes.common import ERRORS, Limit, Offset, PathId, conflict, not_found, patched
 from api.schemas import ServiceCentreFields, ServiceCentreIn, ServiceCentreOut, ServiceCentrePatch
 
-router = APIRouter(prefix="/service-centres", tags=["service centres"])
+router = APIRouter(prefix="/service-centres", tags=["service centres"], responses=ERRORS)
 
 
 def centre_out(row: ServiceCentre) -> ServiceCentreOut:
@@ -54,7 +54,7 @@ def list_centres(
 
 
 @router.get("/{centre_id}")
-def get_centre(centre_id: str, session: SessionDep, _: Staff) -> ServiceCentreOut:
+def get_centre(centre_id: PathId, session: SessionDep, _: Staff) -> ServiceCentreOut:
     row = session.get(ServiceCentre, centre_id)
     if row is None:
         raise not_found("service centre", centre_id)
@@ -63,7 +63,7 @@ def get_centre(centre_id: str, session: SessionDep, _: Staff) -> ServiceCentreOu
 
 @router.patch("/{centre_id}")
 def update_centre(
-    centre_id: str, body: ServiceCentrePatch, session: SessionDep, _: Dispatcher
+    centre_id: PathId, body: ServiceCentrePatch, session: SessionDep, _: Dispatcher
 ) -> ServiceCentreOut:
     """Change the fields sent; the others keep their values."""
     row = session.get(ServiceCentre, centre_id)
@@ -77,7 +77,7 @@ def update_centre(
 
 
 @router.delete("/{centre_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_centre(centre_id: str, session: SessionDep, _: Dispatcher) -> None:
+def delete_centre(centre_id: PathId, session: SessionDep, _: Dispatcher) -> None:
     """Delete a centre; 409 while engineers, visits or plans still refer to it."""
     row = session.get(ServiceCentre, centre_id)
     if row is None:

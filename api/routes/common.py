@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Query, status
+from fastapi import HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from api.schemas import ID_PATTERN, ErrorOut
+
 M = TypeVar("M", bound=BaseModel)
+
+PathId = Annotated[str, Path(pattern=ID_PATTERN, description="The id given at creation.")]
+IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not parseable (not JSON, not UTF-8)."},
+    401: {"model": ErrorOut, "description": "No valid bearer token."},
+    403: {"model": ErrorOut, "description": "The token's role may not do this."},
+    404: {"model": ErrorOut, "description": "No such id (or nothing published)."},
+    409: {"model": ErrorOut, "description": "Conflicts with the stored state."},
+}
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items first.")]

@@ -8,10 +8,20 @@ from sqlalchemy import select
 from api.auth import Principal, Role
 from api.db.models import Engineer, ServiceCentre
 from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
-from api.routes.common import Limit, Offset, body_error, conflict, not_found, patched
+from api.routes.common import (
+    ERRORS,
+    IdQuery,
+    Limit,
+    Offset,
+    PathId,
+    body_error,
+    conflict,
+    not_found,
+    patched,
+)
 from api.schemas import EngineerFields, EngineerIn, EngineerOut, EngineerPatch
 
-router = APIRouter(prefix="/engineers", tags=["engineers"])
+router = APIRouter(prefix="/engineers", tags=["engineers"], responses=ERRORS)
 
 
 def engineer_out(row: Engineer) -> EngineerOut:
@@ -66,7 +76,7 @@ def create_engineer(
 def list_engineers(
     session: SessionDep,
     _: Staff,
-    service_centre_id: str | None = None,
+    service_centre_id: IdQuery = None,
     active: bool | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -81,7 +91,7 @@ def list_engineers(
 
 
 @router.get("/{engineer_id}")
-def get_engineer(engineer_id: str, session: SessionDep, principal: PrincipalDep) -> EngineerOut:
+def get_engineer(engineer_id: PathId, session: SessionDep, principal: PrincipalDep) -> EngineerOut:
     check_self_or_staff(principal, engineer_id)
     row = session.get(Engineer, engineer_id)
     if row is None:
@@ -91,7 +101,7 @@ def get_engineer(engineer_id: str, session: SessionDep, principal: PrincipalDep)
 
 @router.patch("/{engineer_id}")
 def update_engineer(
-    engineer_id: str, body: EngineerPatch, session: SessionDep, _: Dispatcher
+    engineer_id: PathId, body: EngineerPatch, session: SessionDep, _: Dispatcher
 ) -> EngineerOut:
     """Change the fields sent; the others keep their values."""
     row = session.get(Engineer, engineer_id)
@@ -107,7 +117,7 @@ def update_engineer(
 
 
 @router.delete("/{engineer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_engineer(engineer_id: str, session: SessionDep, _: Dispatcher) -> None:
+def delete_engineer(engineer_id: PathId, session: SessionDep, _: Dispatcher) -> None:
     """Delete an engineer (plans already made keep their copy of the engineer)."""
     row = session.get(Engineer, engineer_id)
     if row is None:

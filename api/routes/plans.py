@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from api.db.models import PlanCentre, PlanJob, utcnow
 from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, Staff
 from api.planning import PlanningInputError, problem_document
-from api.routes.common import Limit, Offset, conflict, not_found
+from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, not_found
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
 from scheduler.io import PlanFile
 
-router = APIRouter(prefix="/plans", tags=["plans"])
+router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
 
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -106,7 +106,7 @@ def list_plans(
     session: SessionDep,
     _: Staff,
     date: dt.date | None = None,
-    service_centre_id: str | None = None,
+    service_centre_id: IdQuery = None,
     status: PlanStatus | None = None,
     published: bool | None = None,
     limit: Limit = 100,

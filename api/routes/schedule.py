@@ -14,7 +14,7 @@ from api.db.models import Engineer, ServiceCentre, Visit, utcnow
 from api.deps import PrincipalDep, SessionDep
 from api.planning import published_plan_for, route_of
 from api.routes.centres import centre_out
-from api.routes.common import not_found
+from api.routes.common import ERRORS, PathId, not_found
 from api.routes.engineers import check_self_or_staff
 from api.schemas import (
     ScheduleBreakOut,
@@ -24,7 +24,7 @@ from api.schemas import (
     VisitStatus,
 )
 
-router = APIRouter(prefix="/engineers", tags=["engineer schedule"])
+router = APIRouter(prefix="/engineers", tags=["engineer schedule"], responses=ERRORS)
 
 DateQuery = Annotated[
     dt.date,
@@ -106,7 +106,7 @@ def build_schedule(
 
 @router.get("/{engineer_id}/schedule", response_model_by_alias=True)
 def get_schedule(
-    engineer_id: str, date: DateQuery, session: SessionDep, principal: PrincipalDep
+    engineer_id: PathId, date: DateQuery, session: SessionDep, principal: PrincipalDep
 ) -> ScheduleOut:
     """Ordered stops with ETAs, addresses, job details, contacts and navigation links.
 
@@ -122,7 +122,7 @@ def get_schedule(
     responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar file."}},
 )
 def get_schedule_ics(
-    engineer_id: str, date: DateQuery, session: SessionDep, principal: PrincipalDep
+    engineer_id: PathId, date: DateQuery, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     """The same schedule as an iCalendar file for calendar apps."""
     schedule = build_schedule(session, principal, engineer_id, date)

@@ -11,7 +11,17 @@ from api.auth import Role
 from api.db.models import ServiceCentre, Visit, utcnow
 from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
 from api.planning import engineers_assigned, published_plan_for
-from api.routes.common import Limit, Offset, body_error, conflict, not_found, patched
+from api.routes.common import (
+    ERRORS,
+    IdQuery,
+    Limit,
+    Offset,
+    PathId,
+    body_error,
+    conflict,
+    not_found,
+    patched,
+)
 from api.schemas import (
     VisitFields,
     VisitIn,
@@ -22,7 +32,7 @@ from api.schemas import (
     VisitStatusIn,
 )
 
-router = APIRouter(prefix="/visits", tags=["visits"])
+router = APIRouter(prefix="/visits", tags=["visits"], responses=ERRORS)
 
 # A visit moves forward only; done and cannot_complete are final.
 _STEP = {
@@ -69,7 +79,7 @@ def list_visits(
     session: SessionDep,
     _: Staff,
     date: dt.date | None = None,
-    service_centre_id: str | None = None,
+    service_centre_id: IdQuery = None,
     status: VisitStatus | None = None,
     kind: VisitKind | None = None,
     limit: Limit = 100,
@@ -89,7 +99,7 @@ def list_visits(
 
 
 @router.get("/{visit_id}")
-def get_visit(visit_id: str, session: SessionDep, _: Staff) -> VisitOut:
+def get_visit(visit_id: PathId, session: SessionDep, _: Staff) -> VisitOut:
     row = session.get(Visit, visit_id)
     if row is None:
         raise not_found("visit", visit_id)
@@ -97,7 +107,9 @@ def get_visit(visit_id: str, session: SessionDep, _: Staff) -> VisitOut:
 
 
 @router.patch("/{visit_id}")
-def update_visit(visit_id: str, body: VisitPatch, session: SessionDep, _: Dispatcher) -> VisitOut:
+def update_visit(
+    visit_id: PathId, body: VisitPatch, session: SessionDep, _: Dispatcher
+) -> VisitOut:
     """Change the fields sent; the others keep their values."""
     row = session.get(Visit, visit_id)
     if row is None:
@@ -114,7 +126,7 @@ def update_visit(visit_id: str, body: VisitPatch, session: SessionDep, _: Dispat
 
 
 @router.delete("/{visit_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_visit(visit_id: str, session: SessionDep, _: Dispatcher) -> None:
+def delete_visit(visit_id: PathId, session: SessionDep, _: Dispatcher) -> None:
     row = session.get(Visit, visit_id)
     if row is None:
         raise not_found("visit", visit_id)
@@ -124,7 +136,7 @@ def delete_visit(visit_id: str, session: SessionDep, _: Dispatcher) -> None:
 
 @router.patch("/{visit_id}/status")
 def update_visit_status(
-    visit_id: str, body: VisitStatusIn, session: SessionDep, principal: PrincipalDep
+    visit_id: PathId, body: VisitStatusIn, session: SessionDep, principal: PrincipalDep
 ) -> VisitOut:
     """The engineer assigned the visit in the published plan reports progress.
 

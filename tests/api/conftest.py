@@ -44,7 +44,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _fresh_postgres_url(worker)
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def settings_for(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "solver_mode": "thread",
@@ -59,7 +59,7 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return test_settings(database_url)
+    return settings_for(database_url)
 
 
 @pytest.fixture

@@ -1,0 +1,128 @@
+"""Job state lives in the database: claims are exclusive, dead workers' jobs are re-run or
+failed with a reason, and a restarted server picks its queue up again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from api.auth import Role
+from api.config import Settings
+from api.db.engine import make_engine, make_sessionmaker
+from api.db.migrate import migrate
+from api.db.models import PlanJob, utcnow
+from api.jobs import claim_next, reap_stale
+from api.main import create_app
+from tests.api.conftest import (
+    PLAN_REQUEST,
+    auth,
+    make_token,
+    seed_day,
+    settings_for,
+    wait_for_plan,
+)
+
+
+def _queue_plans(settings: Settings, n: int) -> list[int]:
+    """Seed a day and queue ``n`` plans with no worker running."""
+    quiet = settings.model_copy(update={"run_worker": False})
+    with TestClient(create_app(quiet)) as client:
+        headers = auth(make_token(client, Role.DISPATCHER))
+        seed_day(client, headers)
+        return [
+            client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"] for _ in range(n)
+        ]
+
+
+def test_concurrent_claims_never_hand_out_a_job_twice(settings: Settings) -> None:
+    """Four claimants race over five queued jobs: each job is claimed exactly once."""
+    ids = _queue_plans(settings, 5)
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    claimed: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(4)
+
+    def claimant(worker: str) -> None:
+        barrier.wait()
+        while True:
+            with sessions() as session:
+                job = claim_next(session, worker)
+            if job is None:
+                return
+            with lock:
+                claimed.append(job.plan_id)
+
+    threads = [threading.Thread(target=claimant, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert sorted(claimed) == sorted(ids)
+
+
+def _set(settings: Settings, plan_id: int, **values: Any) -> None:
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as session:
+        session.execute(update(PlanJob).where(PlanJob.id == plan_id).values(**values))
+        session.commit()
+    engine.dispose()
+
+
+def test_stale_running_jobs_are_requeued_then_failed_with_a_reason(settings: Settings) -> None:
+    first, second = _queue_plans(settings, 2)
+    old = utcnow() - dt.timedelta(minutes=10)
+    _set(settings, first, status="running", worker_id="dead:1", heartbeat_at=old, attempts=1)
+    _set(settings, second, status="running", worker_id="dead:1", heartbeat_at=old, attempts=2)
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        assert reap_stale(session, stale_after_s=60, max_attempts=2) == 2
+    with sessions() as session:
+        a, b = session.get(PlanJob, first), session.get(PlanJob, second)
+        assert a is not None and b is not None
+        assert (a.status, a.worker_id) == ("queued", None)
+        assert "no heartbeat" in (a.error or "") and "re-queued" in (a.error or "")
+        assert b.status == "failed" and "gave up after 2 attempts" in (b.error or "")
+    # A live job (fresh heartbeat) is left alone.
+    _set(settings, first, status="running", heartbeat_at=utcnow())
+    with sessions() as session:
+        assert reap_stale(session, stale_after_s=60, max_attempts=2) == 0
+    engine.dispose()
+
+
+def test_a_restarted_server_reruns_the_job_its_dead_predecessor_was_running(
+    settings: Settings,
+) -> None:
+    """A job left running by a killed process (old heartbeat) is re-queued and solved."""
+    (plan_id,) = _queue_plans(settings, 1)
+    old = utcnow() - dt.timedelta(minutes=10)
+    _set(settings, plan_id, status="running", worker_id="killed:9", heartbeat_at=old, attempts=1)
+    with TestClient(create_app(settings)) as client:
+        headers = auth(make_token(client, Role.DISPATCHER))
+        plan = wait_for_plan(client, plan_id, headers)
+    assert plan["status"] == "succeeded", plan
+    assert plan["attempts"] == 2
+
+
+def test_solves_in_a_child_process(database_url: str) -> None:
+    """The default mode: the solve runs in a spawned process, progress still arrives."""
+    settings = settings_for(database_url, solver_mode="process")
+    with TestClient(create_app(settings)) as client:
+        headers = auth(make_token(client, Role.DISPATCHER))
+        seed_day(client, headers)
+        plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
+        plan = wait_for_plan(client, plan_id, headers, timeout=60)
+    assert plan["status"] == "succeeded", plan["error"]
+    assert plan["progress"]["solutions"] >= 1
+
+
+def test_migrate_is_idempotent(database_url: str) -> None:
+    engine = make_engine(database_url)
+    assert migrate(engine) == migrate(engine) == "0001"
+    engine.dispose()
