@@ -10,13 +10,16 @@ that reason once it has used its attempts.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import json
 import logging
 import multiprocessing
 import os
 import queue
+import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -39,6 +42,7 @@ log = logging.getLogger("fieldroute.jobs")
 ProgressSink = Callable[[tuple[int, dict[str, Any]]], None]
 
 _child_sink: ProgressSink | None = None
+_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 def solve_document(
@@ -71,9 +75,22 @@ def progress_json(
     }
 
 
-def _init_child(progress: Any) -> None:
+def _init_child(progress: Any, parent_pid: int) -> None:
     global _child_sink
     _child_sink = progress.put
+    if sys.platform == "linux":  # the kernel kills us with the server, even mid-solve
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:  # the server died before prctl took effect
+            os._exit(1)
+    else:  # checked between solver callbacks only: OR-Tools holds the GIL while it searches
+        threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this solver process soon after its server dies (kill -9 leaves no one to stop it)."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _solve_in_child(problem: dict[str, Any], plan_id: int) -> dict[str, Any]:
@@ -246,7 +263,10 @@ class JobRunner:
                 ctx = multiprocessing.get_context("spawn")
                 self._progress = ctx.Queue()
                 self._executor = ProcessPoolExecutor(
-                    n, mp_context=ctx, initializer=_init_child, initargs=(self._progress,)
+                    n,
+                    mp_context=ctx,
+                    initializer=_init_child,
+                    initargs=(self._progress, os.getpid()),
                 )
             else:
                 self._progress = queue.Queue()
