@@ -217,15 +217,15 @@ class JobRunner:
                 )
                 session.commit()
         executor, self._executor = self._executor, None
-        if isinstance(executor, ProcessPoolExecutor):
-            for process in list(getattr(executor, "_processes", {}).values()):
-                process.terminate()
+        if executor is not None:
+            if self._running and isinstance(executor, ProcessPoolExecutor):
+                for process in list(getattr(executor, "_processes", {}).values()):
+                    process.terminate()  # their jobs are back in the queue
             executor.shutdown(wait=True, cancel_futures=True)
-        elif executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-        if self._progress is not None and hasattr(self._progress, "close"):
-            self._progress.close()
-            self._progress.cancel_join_thread()
+        progress, self._progress = self._progress, None
+        if progress is not None and hasattr(progress, "close"):
+            progress.close()
+            progress.join_thread()
 
     # -- loop
 
