@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +17,7 @@ from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, Staff
 from api.planning import PlanningInputError, problem_document
 from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, not_found
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
-from scheduler.io import PlanFile
+from scheduler.io import PlanFile, plan_from_json, problem_from_json
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
 
@@ -131,6 +133,33 @@ def list_plans(
 def get_plan(plan_id: PlanId, session: SessionDep, _: Staff) -> PlanOut:
     """Status and progress; once succeeded, routes, KPIs and unassigned visits with reasons."""
     return plan_out(_get(session, plan_id))
+
+
+@router.get(
+    "/{plan_id}/geojson",
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "GeoJSON FeatureCollection (RFC 7946): legs, stops, starts, ends.",
+            "content": {"application/geo+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+def get_plan_geojson(plan_id: PlanId, session: SessionDep, _: Staff) -> JSONResponse:
+    """The plan's routes for a map: a point per stop with its ETA, a line per drive.
+
+    Drives are straight lines for now (the service plans on straight-line estimates).
+    409 while the plan has no routes (queued, running or failed).
+    """
+    row = _get(session, plan_id)
+    if row.result is None:
+        raise conflict(f"plan {plan_id} is {row.status}; it has no routes to map")
+    from scheduler.network.geojson import plan_to_geojson
+
+    problem = problem_from_json(json.dumps(row.problem))
+    plan = plan_from_json(problem, json.dumps(row.result))
+    collection = plan_to_geojson(problem, plan, travel_times=row.result.get("travel_times"))
+    return JSONResponse(collection, media_type="application/geo+json")
 
 
 @router.post("/{plan_id}/publish")

@@ -150,3 +150,20 @@ def test_failed_job_records_the_reason(
     assert "solver exploded" in plan["error"]
     assert plan["result"] is None
     assert client.post(f"/plans/{plan_id}/publish", headers=dispatcher).status_code == 409
+
+
+def test_plan_geojson_maps_every_stop_with_its_eta(
+    client: TestClient, dispatcher: dict[str, str]
+) -> None:
+    seed_day(client, dispatcher)
+    plan_id = client.post("/plans", json=PLAN_REQUEST, headers=dispatcher).json()["id"]
+    plan = wait_for_plan(client, plan_id, dispatcher)
+    r = client.get(f"/plans/{plan_id}/geojson", headers=dispatcher)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    features = r.json()["features"]
+    stops = {f["properties"]["visit_id"]: f for f in features if f["properties"]["kind"] == "stop"}
+    arrivals = {s["visit_id"]: s["arrival"] for rt in plan["result"]["routes"] for s in rt["stops"]}
+    assert set(stops) == set(arrivals) == {"v1", "v2", "v3"}
+    assert stops["v1"]["geometry"] == {"type": "Point", "coordinates": [24.9392, 60.1636]}
+    assert all(stops[v]["properties"]["eta"] == t for v, t in arrivals.items())
+    assert client.get("/plans/999/geojson", headers=dispatcher).status_code == 404
