@@ -9,7 +9,6 @@ computed before are read from disk and only the rows and columns of new nodes ar
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import warnings
 from collections.abc import Sequence
@@ -30,17 +29,9 @@ SOURCES_PER_CHUNK = 256
 """Sources searched per Dijkstra call: bounds memory to chunk x graph nodes x 8 bytes."""
 
 PARALLEL_MIN_WORK = 4_000_000
-"""Sources x graph nodes from which the search is split over worker processes (below it,
-starting them costs more than it saves; scipy's Dijkstra holds the GIL, so threads do not
-help)."""
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+"""Sources x graph nodes from which ``workers > 1`` splits the search over processes (below
+it, starting them costs more than it saves; scipy's Dijkstra holds the GIL, so threads
+cannot use a second core)."""
 
 
 def parallel_ok(workers: int, work: int) -> bool:
@@ -70,7 +61,7 @@ def node_seconds(
     targets: IntArray,
     *,
     reverse: bool = False,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> FloatArray:
     """Fastest seconds from each source node to each target node (``inf`` if unreachable).
 
@@ -84,8 +75,8 @@ def node_seconds(
         Search the reversed graph: entry ``[i, j]`` is then the time *from* target ``j``
         *to* source ``i``.
     workers
-        Processes to split large searches over (default: the available cores); see
-        :func:`parallel_ok`.
+        Processes to split large searches over (see :func:`parallel_ok`). Default 1: on
+        the shared 2-core machine two processes measured slower (docs/benchmarks.md).
 
     Returns
     -------
@@ -93,7 +84,7 @@ def node_seconds(
         float64 seconds, shape ``(len(sources), len(targets))``.
     """
     graph = network.adjacency.T.tocsr() if reverse else network.adjacency
-    n = min(workers or available_cores(), len(sources))
+    n = max(1, min(workers, len(sources)))
     if not parallel_ok(n, len(sources) * network.node_count):
         return _search(graph, sources, targets)
     parts = np.array_split(sources, n)
@@ -117,7 +108,7 @@ def node_matrix(
     nodes: IntArray,
     *,
     cache: MatrixCache | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> FloatArray:
     """Square matrix of fastest seconds between distinct node positions ``nodes``.
 
@@ -156,7 +147,7 @@ def seconds_between(
     snaps: Snaps,
     *,
     cache: MatrixCache | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> FloatArray:
     """Float seconds between snapped locations (``inf`` where no route exists; 0 on the
     diagonal and between locations that snap to the same node)."""
@@ -172,7 +163,7 @@ def travel_time_matrix(
     *,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     cache: MatrixCache | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> Matrix:
     """Driving seconds between every ordered pair of ``locations`` over ``network``.
 
@@ -190,7 +181,7 @@ def travel_time_matrix(
     cache
         Optional on-disk cache of node-to-node seconds.
     workers
-        Processes for large searches (default: the available cores; 1 = never fork).
+        Processes for large searches (default 1: never fork; see :func:`node_seconds`).
 
     Returns
     -------

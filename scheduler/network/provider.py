@@ -25,13 +25,13 @@ class RoadNetwork:
     cache
         Optional on-disk matrix cache; ``None`` computes every matrix afresh.
     workers
-        Processes for large searches (default: the available cores; 1 = never fork).
+        Processes for large searches (default 1: never fork).
     """
 
     network: Network
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     cache: MatrixCache | None = None
-    workers: int | None = None
+    workers: int = 1
 
     @property
     def name(self) -> str:
