@@ -41,3 +41,13 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="A running job without heartbeat this long is dead."
     )
     max_attempts: int = Field(default=2, ge=1, description="Runs of a job before it fails.")
+    road_network: str | None = Field(
+        default=None,
+        description="Plan on OpenStreetMap road travel times: 'bundled' (central Helsinki) or "
+        "a .osm.pbf/.osm/.graphml file; unset = straight-line estimates.",
+    )
+    max_snap_m: float = Field(
+        default=500.0,
+        gt=0,
+        description="With road_network: farthest a location may be from a road, metres.",
+    )

@@ -35,33 +35,75 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.config import Settings
 from api.db.models import PlanJob, utcnow
 from api.schemas import PlanStatus
-from scheduler.errors import InputFormatError, ProblemError
+from scheduler.errors import InputFormatError, NetworkError, ProblemError
 
 log = logging.getLogger("fieldroute.jobs")
 
 ProgressSink = Callable[[tuple[int, dict[str, Any]]], None]
 
+Solved = tuple[dict[str, Any], dict[str, Any] | None]  # plan file, last progress
 _child_sink: ProgressSink | None = None
 _PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
+@dataclass(frozen=True, slots=True)
+class TravelTimes:
+    """Where a job's travel times come from: a road network source, or None for estimates."""
+
+    road_network: str | None = None
+    max_snap_m: float = 500.0
+
+
+_networks: dict[str, Any] = {}
+
+
+def road_network(source: str) -> Any:
+    """The road network ``source`` names, loaded once per process."""
+    from scheduler.network import load_network
+
+    network = _networks.get(source)
+    if network is None:
+        network = _networks[source] = load_network(source)
+    return network
+
+
+def _provider(travel: TravelTimes) -> Any:
+    """The road-network provider, or None for the straight-line estimate."""
+    if travel.road_network is None:
+        return None
+    from scheduler.network import MatrixCache, RoadNetwork, default_cache_dir
+
+    network = road_network(travel.road_network)
+    cache = MatrixCache(default_cache_dir() / "matrices")
+    return RoadNetwork(network, max_snap_m=travel.max_snap_m, cache=cache, workers=1)
+
+
 def solve_document(
-    problem: dict[str, Any], plan_id: int, sink: ProgressSink | None = None
-) -> dict[str, Any]:
-    """Solve a problem file; returns the plan file. Progress goes to ``sink`` as it improves."""
+    problem: dict[str, Any],
+    plan_id: int,
+    sink: ProgressSink | None = None,
+    travel: TravelTimes | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Solve a problem file; returns the plan file and the last progress report.
+
+    Progress also goes to ``sink`` as it improves (it may arrive after the result does).
+    """
     from scheduler.io import plan_to_json, problem_from_json
     from scheduler.solver import Progress, solve
     from scheduler.travel import travel_time_matrix_for
 
     parsed = problem_from_json(json.dumps(problem))
-    matrix, source = travel_time_matrix_for(parsed)
+    matrix, source = travel_time_matrix_for(parsed, _provider(travel or TravelTimes()))
+
+    last: list[dict[str, Any]] = []
 
     def report(p: Progress) -> None:
+        last[:] = [progress_json(p.stage, p.objective, p.elapsed, p.solutions)]
         if sink is not None:
-            sink((plan_id, progress_json(p.stage, p.objective, p.elapsed, p.solutions)))
+            sink((plan_id, last[0]))
 
     plan = solve(parsed, matrix, progress=report)
-    return plan_to_json(parsed, plan, matrix, travel_times=source)
+    return plan_to_json(parsed, plan, matrix, travel_times=source), (last[0] if last else None)
 
 
 def progress_json(
@@ -93,8 +135,8 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _solve_in_child(problem: dict[str, Any], plan_id: int) -> dict[str, Any]:
-    return solve_document(problem, plan_id, _child_sink)
+def _solve_in_child(problem: dict[str, Any], plan_id: int, travel: TravelTimes) -> Solved:
+    return solve_document(problem, plan_id, _child_sink, travel)
 
 
 # ----------------------------------------------------------------- database steps
@@ -183,8 +225,8 @@ class JobRunner:
         self._thread: threading.Thread | None = None
         self._executor: Executor | None = None
         self._progress: Any = None
-        self._running: dict[int, Future[dict[str, Any]]] = {}
-        self._done: queue.Queue[tuple[int, Future[dict[str, Any]]]] = queue.Queue()
+        self._running: dict[int, Future[Solved]] = {}
+        self._done: queue.Queue[tuple[int, Future[Solved]]] = queue.Queue()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="fieldroute-jobs", daemon=True)
@@ -275,16 +317,17 @@ class JobRunner:
 
     def _submit(self, claimed: Claimed) -> None:
         executor = self._ensure_executor()
-        future: Future[dict[str, Any]]
+        future: Future[Solved]
+        travel = TravelTimes(self.settings.road_network, self.settings.max_snap_m)
         if isinstance(executor, ProcessPoolExecutor):
-            future = executor.submit(_solve_in_child, claimed.problem, claimed.plan_id)
+            future = executor.submit(_solve_in_child, claimed.problem, claimed.plan_id, travel)
         else:
             future = executor.submit(
-                solve_document, claimed.problem, claimed.plan_id, self._progress.put
+                solve_document, claimed.problem, claimed.plan_id, self._progress.put, travel
             )
         self._running[claimed.plan_id] = future
 
-        def done(f: Future[dict[str, Any]], plan_id: int = claimed.plan_id) -> None:
+        def done(f: Future[Solved], plan_id: int = claimed.plan_id) -> None:
             self._done.put((plan_id, f))
             self._wake.set()
 
@@ -342,7 +385,7 @@ class JobRunner:
             self._drain_progress()
             self._finish(plan_id, future)
 
-    def _finish(self, plan_id: int, future: Future[dict[str, Any]]) -> None:
+    def _finish(self, plan_id: int, future: Future[Solved]) -> None:
         values: dict[str, Any]
         mine = (
             PlanJob.id == plan_id,
@@ -350,13 +393,13 @@ class JobRunner:
             PlanJob.status == PlanStatus.RUNNING,
         )
         try:
-            result = future.result()
+            result, progress = future.result()
         except BrokenProcessPool:
             self._executor = None  # a child died: the next job gets a fresh pool
             # The reaper re-queues it (or fails it, out of attempts) on its next round.
             values = {"heartbeat_at": utcnow() - _seconds(2 * self.settings.stale_after_s)}
             log.error("solver process for plan %s died", plan_id)
-        except (InputFormatError, ProblemError) as e:
+        except (InputFormatError, ProblemError, NetworkError) as e:
             values = {"status": PlanStatus.FAILED, "error": str(e), "finished_at": utcnow()}
         except Exception as e:
             log.exception("plan %s failed", plan_id)
@@ -369,6 +412,7 @@ class JobRunner:
             values = {
                 "status": PlanStatus.SUCCEEDED,
                 "result": result,
+                **({"progress": progress} if progress is not None else {}),
                 "error": None,
                 "finished_at": utcnow(),
             }

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db.models import PlanCentre, PlanJob, utcnow
 from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, Staff
+from api.jobs import road_network
 from api.planning import PlanningInputError, problem_document
 from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, not_found
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
@@ -145,11 +146,13 @@ def get_plan(plan_id: PlanId, session: SessionDep, _: Staff) -> PlanOut:
         }
     },
 )
-def get_plan_geojson(plan_id: PlanId, session: SessionDep, _: Staff) -> JSONResponse:
+def get_plan_geojson(
+    plan_id: PlanId, session: SessionDep, settings: SettingsDep, _: Staff
+) -> JSONResponse:
     """The plan's routes for a map: a point per stop with its ETA, a line per drive.
 
-    Drives are straight lines for now (the service plans on straight-line estimates).
-    409 while the plan has no routes (queued, running or failed).
+    Drives follow the roads when the plan was made on the server's road network, else they
+    are straight lines. 409 while the plan has no routes (queued, running or failed).
     """
     row = _get(session, plan_id)
     if row.result is None:
@@ -158,7 +161,15 @@ def get_plan_geojson(plan_id: PlanId, session: SessionDep, _: Staff) -> JSONResp
 
     problem = problem_from_json(json.dumps(row.problem))
     plan = plan_from_json(problem, json.dumps(row.result))
-    collection = plan_to_geojson(problem, plan, travel_times=row.result.get("travel_times"))
+    source = row.result.get("travel_times")
+    on_roads = settings.road_network is not None and str(source).startswith("road-network")
+    collection = plan_to_geojson(
+        problem,
+        plan,
+        network=road_network(settings.road_network) if on_roads and settings.road_network else None,
+        max_snap_m=settings.max_snap_m,
+        travel_times=source,
+    )
     return JSONResponse(collection, media_type="application/geo+json")
 
 

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import DAY, PLAN_REQUEST, seed_day, wait_for_plan
+from api.auth import Role
+from api.main import create_app
+from tests.api.conftest import (
+    DAY,
+    PLAN_REQUEST,
+    auth,
+    make_token,
+    seed_day,
+    settings_for,
+    wait_for_plan,
+)
 
 
 def test_plan_is_accepted_at_once_then_solved_with_routes_kpis_and_reasons(
@@ -167,3 +178,27 @@ def test_plan_geojson_maps_every_stop_with_its_eta(
     assert stops["v1"]["geometry"] == {"type": "Point", "coordinates": [24.9392, 60.1636]}
     assert all(stops[v]["properties"]["eta"] == t for v, t in arrivals.items())
     assert client.get("/plans/999/geojson", headers=dispatcher).status_code == 404
+
+
+def test_with_a_road_network_plans_use_road_times_and_maps_follow_the_roads(
+    tmp_path: Path,
+) -> None:
+    """FIELDROUTE_ROAD_NETWORK=bundled: the bundled central-Helsinki roads; a visit off the
+    network fails the plan with a reason naming it (SQLite only: the database plays no part
+    here)."""
+    settings = settings_for(f"sqlite:///{tmp_path / 'roads.db'}", road_network="bundled")
+    with TestClient(create_app(settings)) as client:
+        headers = auth(make_token(client, Role.DISPATCHER))
+        seed_day(client, headers)  # v2 lies 1 km outside the bundled network
+        plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
+        plan = wait_for_plan(client, plan_id, headers, timeout=120)
+        assert plan["status"] == "failed" and "'visit:v2' is 1,028 m away" in plan["error"]
+        moved = {"lat": 60.1648, "lon": 24.9380}
+        assert client.patch("/visits/v2", json=moved, headers=headers).status_code == 200
+        plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
+        plan = wait_for_plan(client, plan_id, headers, timeout=120)
+        assert plan["status"] == "succeeded", plan["error"]
+        assert plan["result"]["travel_times"].startswith("road-network")
+        features = client.get(f"/plans/{plan_id}/geojson", headers=headers).json()["features"]
+    legs = [f for f in features if f["properties"]["kind"] == "leg"]
+    assert legs and max(len(f["geometry"]["coordinates"]) for f in legs) > 2
