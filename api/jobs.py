@@ -170,7 +170,7 @@ def claim_next(session: Session, worker_id: str) -> Claimed | None:
             attempts=PlanJob.attempts + 1,
             started_at=now,
             heartbeat_at=now,
-            progress=None,
+            progress=progress_json("starting: travel times and model", None, 0.0, 0),
         )
         .execution_options(synchronize_session=False)
     )

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import Role
@@ -115,11 +116,13 @@ def test_one_published_plan_per_centre_and_day(
     assert client.post(f"/plans/{second}/publish", headers=dispatcher).status_code == 200
 
 
-def test_concurrent_publishes_of_two_plans_give_exactly_one_409(
-    client: TestClient, dispatcher: dict[str, str]
+@pytest.mark.parametrize("same_plan", [False, True], ids=["two plans", "one plan twice"])
+def test_concurrent_publishes_give_exactly_one_409(
+    client: TestClient, dispatcher: dict[str, str], same_plan: bool
 ) -> None:
     seed_day(client, dispatcher)
-    plans = [_succeeded(client, dispatcher) for _ in range(2)]
+    first = _succeeded(client, dispatcher)
+    plans = [first, first if same_plan else _succeeded(client, dispatcher)]
     codes: list[int] = []
     barrier = threading.Barrier(2)
 
