@@ -179,3 +179,29 @@ def test_only_the_largest_strongly_connected_component_is_kept() -> None:
     kept = _largest_strong_component(graph)
     assert set(kept.nodes) == {1, 2, 3, 4}
     assert nx.is_strongly_connected(kept)
+
+
+def test_graphml_cache_is_written_once_then_read_instead_of_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second load reads the GraphML (the source is not touched) with equal times; a
+    request for the other topology loads the source again and replaces the file."""
+    import scheduler.network.loader as loader
+
+    cached = tmp_path / "tiny.graphml"
+    first = load_network(TINY_OSM, graphml_cache=cached)
+    assert cached.is_file()
+
+    def unreachable(path: Path, *, simplify: bool) -> None:
+        raise AssertionError("the source was read again")
+
+    with monkeypatch.context() as m:
+        m.setattr(loader, "_read_xml", unreachable)
+        again = load_network(TINY_OSM, graphml_cache=cached)
+    assert again.fingerprint == first.fingerprint
+    assert again.source == first.source == str(TINY_OSM)
+    full = load_network(TINY_OSM, graphml_cache=cached, simplify=False)
+    assert full.node_count > first.node_count
+    assert load_network(TINY_OSM, graphml_cache=cached, simplify=False).fingerprint == (
+        full.fingerprint
+    )

@@ -152,6 +152,7 @@ def load_network(
     simplify: bool = True,
     timeout_s: float = 10.0,
     http_cache_dir: Path | None = None,
+    graphml_cache: str | Path | None = None,
 ) -> Network:
     """Load a drivable road network from a file or, online, from OpenStreetMap.
 
@@ -175,6 +176,10 @@ def load_network(
         Online sources: seconds allowed to reach the servers before failing as offline.
     http_cache_dir
         Online sources: where osmnx may cache server responses (``None``: no cache).
+    graphml_cache
+        A ``.graphml`` path to keep the network in: read instead of the source when it
+        exists and was saved from the same source with the same ``simplify``, otherwise
+        written after loading. Download once, then work offline.
 
     Returns
     -------
@@ -189,8 +194,27 @@ def load_network(
     if not (math.isfinite(timeout_s) and timeout_s > 0):
         raise NetworkError(f"timeout_s = {timeout_s!r}: must be > 0 seconds")
     parsed = parse_source(source)
-    recompute = True
     origin = describe(parsed)
+    if graphml_cache is not None:
+        cached = Path(graphml_cache)
+        if cached.is_file():
+            graph = _read_graphml(cached)
+            same = graph.graph.get(SOURCE_ATTR) == origin
+            if same and bool(graph.graph.get("simplified", False)) == simplify:
+                if speeds_kph is not None:
+                    add_travel_times(graph, speeds_kph=speeds_kph, fallback_kph=fallback_kph)
+                return network_from_graph(graph, source=origin)
+        network = load_network(
+            parsed,
+            speeds_kph=speeds_kph,
+            fallback_kph=fallback_kph,
+            simplify=simplify,
+            timeout_s=timeout_s,
+            http_cache_dir=http_cache_dir,
+        )
+        save_network(network, cached)
+        return network
+    recompute = True
     if isinstance(parsed, PbfFile):
         graph = _read_pbf(parsed.path, simplify=simplify)
     elif isinstance(parsed, XmlFile):
