@@ -81,6 +81,9 @@ def test_stops_carry_etas_and_the_collection_its_attribution(helsinki: Network) 
         ("v01", 1, "2026-11-27T08:10:00+02:00"),
         ("v04", 2, "2026-11-27T10:15:00+02:00"),
     ]
+    snaps = snap_locations(helsinki, problem.locations, max_distance_m=SNAP_M)
+    at = problem.location_index()["fredrikinkatu-20"]
+    assert stops[0]["snap_distance_m"] == round(float(snaps.distance_m[at]), 1) > 0
     json.dumps(collection)  # JSON-ready as it is
 
 

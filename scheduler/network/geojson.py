@@ -9,6 +9,9 @@ Features, all in WGS84 (lon, lat):
   ETA (arrival), service start and end;
 * ``"kind": "start"`` / ``"end"`` - Points where each engineer's day starts and ends.
 
+With a network, each Point also has ``snap_distance_m``: metres from the location to the
+road node its legs start or end at.
+
 The collection's ``properties`` (a foreign member GeoJSON readers keep) and every leg carry
 the attribution "© OpenStreetMap contributors" when the roads come from OpenStreetMap.
 """
@@ -128,6 +131,9 @@ def plan_to_geojson(
         snaps = snap_locations(network, problem.locations, max_distance_m=max_snap_m)
         node = snaps.node_index
         lines = leg_geometries(network, [(node[index[a]], node[index[b]]) for _, a, b, *_ in legs])
+        for feature in features:  # how far each point is from where its drives start and end
+            at = index[feature["properties"]["location"]]
+            feature["properties"]["snap_distance_m"] = round(float(snaps.distance_m[at]), 1)
     else:
         lines = [LineString([where[a], where[b]]) for _, a, b, *_ in legs]
     properties: dict[str, Any] = {"date": problem.date.isoformat()}
