@@ -205,3 +205,14 @@ def test_graphml_cache_is_written_once_then_read_instead_of_the_source(
     assert load_network(TINY_OSM, graphml_cache=cached, simplify=False).fingerprint == (
         full.fingerprint
     )
+
+
+def test_public_api_exposes_the_network_entry_points() -> None:
+    import scheduler
+    import scheduler.network
+
+    assert scheduler.load_network is scheduler.network.load_network
+    assert scheduler.travel_time_matrix is scheduler.network.travel_time_matrix
+    assert scheduler.RoadNetwork is scheduler.network.RoadNetwork
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = scheduler.no_such_name  # type: ignore[attr-defined]
