@@ -215,4 +215,4 @@ def test_public_api_exposes_the_network_entry_points() -> None:
     assert scheduler.travel_time_matrix is scheduler.network.travel_time_matrix
     assert scheduler.RoadNetwork is scheduler.network.RoadNetwork
     with pytest.raises(AttributeError, match="no_such_name"):
-        _ = scheduler.no_such_name  # type: ignore[attr-defined]
+        _ = scheduler.no_such_name
