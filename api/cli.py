@@ -23,6 +23,9 @@ def add_commands(sub: Any) -> None:
     create.add_argument("--role", required=True, choices=["dispatcher", "planner", "engineer"])
     create.add_argument("--engineer", help="the engineer id an engineer token belongs to")
     create.add_argument("--name", default="", help="a label to recognise the token by")
+    token_sub.add_parser("list", help="list tokens (id, role, engineer, label; never the token)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id (from token list)")
+    revoke.add_argument("id", type=int, help="the token's id")
 
 
 def _migrated_engine() -> Any:
@@ -49,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if engine is None:
         return EXIT_BAD_INPUT
     if args.command == "token":
+        if args.token_command == "list":
+            return _list_tokens(engine)
+        if args.token_command == "revoke":
+            return _revoke_token(engine, args.id)
         return _create_token(engine, args)
     engine.dispose()
     import uvicorn
@@ -86,4 +93,40 @@ def _create_token(engine: Any, args: argparse.Namespace) -> int:
     who = f" for engineer {args.engineer!r}" if args.engineer else ""
     print(f"created a {args.role} token{who}; it is shown only now:", file=sys.stderr)
     print(token)
+    return EXIT_OK
+
+
+def _list_tokens(engine: Any) -> int:
+    from sqlalchemy import select
+
+    from api.db.engine import make_sessionmaker
+    from api.db.models import ApiToken
+
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+    finally:
+        engine.dispose()
+    for t in rows:
+        state = "revoked" if t.revoked else "active"
+        who = t.engineer_id or "-"
+        print(f"{t.id}\t{t.role}\t{who}\t{state}\t{t.created_at:%Y-%m-%d %H:%M}Z\t{t.name}")
+    return EXIT_OK
+
+
+def _revoke_token(engine: Any, token_id: int) -> int:
+    from api.db.engine import make_sessionmaker
+    from api.db.models import ApiToken
+
+    try:
+        with make_sessionmaker(engine)() as session:
+            row = session.get(ApiToken, token_id)
+            if row is None:
+                print(f"fieldroute: error: no token with id {token_id}", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            row.revoked = True
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"token {token_id} revoked: requests with it now get 401", file=sys.stderr)
     return EXIT_OK

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.auth import principal_for
+from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import DatabaseRevisionError, migrate
 from api.main import create_app
@@ -79,3 +81,26 @@ def test_a_database_of_someone_else_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatabaseRevisionError, match="not a fieldroute database"):
         migrate(engine)
     engine.dispose()
+
+
+def test_token_list_shows_no_secret_and_revoke_makes_it_401(
+    client: TestClient,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert main(["token", "create", "--role", "planner", "--name", "what-ifs"]) == 0
+    token = capsys.readouterr().out.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/plans", headers=headers).status_code == 200
+    assert main(["token", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert token not in listed
+    token_id, role, engineer, state = listed.splitlines()[0].split("\t")[:4]
+    assert (role, engineer, state) == ("planner", "-", "active")
+    assert main(["token", "revoke", token_id]) == 0
+    assert client.get("/plans", headers=headers).status_code == 401
+    assert main(["token", "list"]) == 0
+    assert "\trevoked\t" in capsys.readouterr().out
+    assert main(["token", "revoke", "999"]) == 2
