@@ -89,13 +89,14 @@ def problems_st(
         fixed_per_engineer=draw(st.sampled_from([0, 1800])),
         balance_per_second=draw(st.sampled_from([0, 0, 1])),
     )
+    # A generous time limit so the solution limit decides when the search stops (reproducible).
     return problem(
-        engs, visits, points=POINTS, weights=weights, time_limit=10, solution_limit=solution_limit
+        engs, visits, points=POINTS, weights=weights, time_limit=120, solution_limit=solution_limit
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems_st(max_visits=8, max_engineers=3, events=True, solution_limit=100))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems_st(max_visits=8, max_engineers=3, events=True, solution_limit=50))
 def test_every_plan_passes_the_validator_and_explains_every_drop(p: Problem) -> None:
     plan = solve(p, matrix_of(p))
     assert validate(p, plan, matrix_of(p)) == []
@@ -166,10 +167,12 @@ def brute_force_optimum(p: Problem) -> int:
     return best
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# 1,000 solutions: 60 was seen to stop GLS one move short of the optimum.
-@given(problems_st(max_visits=5, max_engineers=2, events=False, solution_limit=1000))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 100 solutions (twice: search, then polish) reached the optimum on 40 of 40 random examples
+# on a quiet machine but missed once on a machine loaded to twice its cores; 60 in a single
+# search was seen to stop one move short. 300 leaves a margin.
+@given(problems_st(max_visits=5, max_engineers=2, events=False, solution_limit=300))
 def test_solver_reaches_the_exhaustive_optimum_on_small_problems(p: Problem) -> None:
     plan = solve(p, matrix_of(p))
-    assert plan_cost(p, plan) == brute_force_optimum(p)
+    assert plan_cost(p, plan) == brute_force_optimum(p), f"{p!r}\n{plan!r}"
     assert plan.stats is not None and plan.stats.objective == plan_cost(p, plan)
