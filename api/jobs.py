@@ -395,7 +395,10 @@ class JobRunner:
         try:
             result, progress = future.result()
         except BrokenProcessPool:
-            self._executor = None  # a child died: the next job gets a fresh pool
+            if getattr(self._executor, "_broken", False):  # the next job gets a fresh pool
+                broken, self._executor = self._executor, None
+                assert broken is not None
+                broken.shutdown(wait=False, cancel_futures=True)
             # The reaper re-queues it (or fails it, out of attempts) on its next round.
             values = {"heartbeat_at": utcnow() - _seconds(2 * self.settings.stale_after_s)}
             log.error("solver process for plan %s died", plan_id)

@@ -4,7 +4,11 @@ failed with a reason, and a restarted server picks its queue up again."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -126,3 +130,25 @@ def test_migrate_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
     assert migrate(engine) == migrate(engine) == "0001"
     engine.dispose()
+
+
+def test_a_killed_solver_process_is_replaced_and_its_job_rerun(tmp_path: Path) -> None:
+    """kill -9 of the solver child: the job is re-queued, a fresh pool runs it to the end
+    (SQLite only: the database plays no part here)."""
+    settings = settings_for(f"sqlite:///{tmp_path / 'kill.db'}", solver_mode="process")
+    request = {**PLAN_REQUEST, "options": {"time_limit_s": 4}}  # long enough to be killed
+    with TestClient(create_app(settings)) as client:
+        headers = auth(make_token(client, Role.DISPATCHER))
+        seed_day(client, headers)
+        plan_id = client.post("/plans", json=request, headers=headers).json()["id"]
+        runner = client.app.state.runner  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while not getattr(runner._executor, "_processes", None):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)
+        for process in list(runner._executor._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        plan = wait_for_plan(client, plan_id, headers, timeout=60)
+    assert plan["status"] == "succeeded", plan["error"]
+    assert plan["attempts"] == 2
