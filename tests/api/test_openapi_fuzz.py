@@ -12,6 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
+from schemathesis.python import asgi as schemathesis_asgi
 from schemathesis.python.asgi import ASGIClient
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -55,8 +56,13 @@ def fuzz_client(database_url: str) -> Iterator[ASGIClient]:
     app: Any = create_app(settings_for(database_url, run_worker=False))
     client = ASGIClient(app)
     client.headers["Authorization"] = f"Bearer {token}"
-    with client:
-        yield client
+    try:
+        with client:
+            yield client
+    finally:
+        # schemathesis keeps the app's lifespan and its portal thread for the whole process;
+        # stop them so later tests in this worker see no stray threads (forking checks).
+        schemathesis_asgi._shutdown()
 
 
 @schema.parametrize()
