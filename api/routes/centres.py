@@ -8,7 +8,15 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db.models import ServiceCentre
 from api.deps import Dispatcher, SessionDep, Staff
-from api.routes.common import ERRORS, Limit, Offset, PathId, conflict, not_found, patched
+from api.routes.common import (
+    ERRORS,
+    Limit,
+    Offset,
+    PathId,
+    conflict,
+    get_or_404,
+    patched,
+)
 from api.schemas import ServiceCentreFields, ServiceCentreIn, ServiceCentreOut, ServiceCentrePatch
 
 router = APIRouter(prefix="/service-centres", tags=["service centres"], responses=ERRORS)
@@ -55,9 +63,7 @@ def list_centres(
 
 @router.get("/{centre_id}")
 def get_centre(centre_id: PathId, session: SessionDep, _: Staff) -> ServiceCentreOut:
-    row = session.get(ServiceCentre, centre_id)
-    if row is None:
-        raise not_found("service centre", centre_id)
+    row = get_or_404(session, ServiceCentre, centre_id, "service centre")
     return centre_out(row)
 
 
@@ -66,9 +72,7 @@ def update_centre(
     centre_id: PathId, body: ServiceCentrePatch, session: SessionDep, _: Dispatcher
 ) -> ServiceCentreOut:
     """Change the fields sent; the others keep their values."""
-    row = session.get(ServiceCentre, centre_id)
-    if row is None:
-        raise not_found("service centre", centre_id)
+    row = get_or_404(session, ServiceCentre, centre_id, "service centre")
     merged = patched(ServiceCentreFields, centre_fields(row), body)
     for key, value in merged.model_dump().items():
         setattr(row, key, value)
@@ -79,9 +83,7 @@ def update_centre(
 @router.delete("/{centre_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_centre(centre_id: PathId, session: SessionDep, _: Dispatcher) -> None:
     """Delete a centre; 409 while engineers, visits or plans still refer to it."""
-    row = session.get(ServiceCentre, centre_id)
-    if row is None:
-        raise not_found("service centre", centre_id)
+    row = get_or_404(session, ServiceCentre, centre_id, "service centre")
     session.delete(row)
     try:
         session.commit()

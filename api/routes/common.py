@@ -7,10 +7,13 @@ from typing import Annotated, Any, TypeVar
 from fastapi import HTTPException, Path, Query, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
+from api.db.models import ServiceCentre
 from api.schemas import ID_PATTERN, ErrorOut
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 PathId = Annotated[str, Path(pattern=ID_PATTERN, description="The id given at creation.")]
 IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN)]
@@ -29,6 +32,22 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many it
 
 def not_found(what: str, key: object) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {key!r} does not exist")
+
+
+def get_or_404(session: Session, model: type[R], key: str | int, what: str) -> R:
+    """The row of ``model`` with primary key ``key``, or a 404 naming ``what`` and the key."""
+    row = session.get(model, key)
+    if row is None:
+        raise not_found(what, key)
+    return row
+
+
+def check_centre_exists(session: Session, centre_id: str) -> None:
+    """422 on ``service_centre_id`` when no such service centre is stored."""
+    if session.get(ServiceCentre, centre_id) is None:
+        raise body_error(
+            "service_centre_id", f"service centre {centre_id!r} does not exist", centre_id
+        )
 
 
 def conflict(message: str) -> HTTPException:

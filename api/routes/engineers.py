@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
 
 from api.auth import Principal, Role
-from api.db.models import Engineer, ServiceCentre
+from api.db.models import Engineer
 from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
 from api.routes.common import (
     ERRORS,
@@ -14,9 +14,9 @@ from api.routes.common import (
     Limit,
     Offset,
     PathId,
-    body_error,
+    check_centre_exists,
     conflict,
-    not_found,
+    get_or_404,
     patched,
 )
 from api.schemas import EngineerFields, EngineerIn, EngineerOut, EngineerPatch
@@ -50,13 +50,6 @@ def check_self_or_staff(principal: Principal, engineer_id: str) -> None:
         )
 
 
-def _check_centre(session: SessionDep, centre_id: str) -> None:
-    if session.get(ServiceCentre, centre_id) is None:
-        raise body_error(
-            "service_centre_id", f"service centre {centre_id!r} does not exist", centre_id
-        )
-
-
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_engineer(
     body: EngineerIn, session: SessionDep, _: Dispatcher, response: Response
@@ -64,7 +57,7 @@ def create_engineer(
     """Add an engineer at a service centre; 409 when the id is taken."""
     if session.get(Engineer, body.id) is not None:
         raise conflict(f"engineer {body.id!r} already exists")
-    _check_centre(session, body.service_centre_id)
+    check_centre_exists(session, body.service_centre_id)
     row = Engineer(**body.model_dump(mode="json"))
     session.add(row)
     session.commit()
@@ -93,9 +86,7 @@ def list_engineers(
 @router.get("/{engineer_id}")
 def get_engineer(engineer_id: PathId, session: SessionDep, principal: PrincipalDep) -> EngineerOut:
     check_self_or_staff(principal, engineer_id)
-    row = session.get(Engineer, engineer_id)
-    if row is None:
-        raise not_found("engineer", engineer_id)
+    row = get_or_404(session, Engineer, engineer_id, "engineer")
     return engineer_out(row)
 
 
@@ -104,12 +95,10 @@ def update_engineer(
     engineer_id: PathId, body: EngineerPatch, session: SessionDep, _: Dispatcher
 ) -> EngineerOut:
     """Change the fields sent; the others keep their values."""
-    row = session.get(Engineer, engineer_id)
-    if row is None:
-        raise not_found("engineer", engineer_id)
+    row = get_or_404(session, Engineer, engineer_id, "engineer")
     merged = patched(EngineerFields, engineer_fields(row), body)
     if merged.service_centre_id != row.service_centre_id:
-        _check_centre(session, merged.service_centre_id)
+        check_centre_exists(session, merged.service_centre_id)
     for key, value in merged.model_dump(mode="json").items():
         setattr(row, key, value)
     session.commit()
@@ -119,8 +108,6 @@ def update_engineer(
 @router.delete("/{engineer_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_engineer(engineer_id: PathId, session: SessionDep, _: Dispatcher) -> None:
     """Delete an engineer (plans already made keep their copy of the engineer)."""
-    row = session.get(Engineer, engineer_id)
-    if row is None:
-        raise not_found("engineer", engineer_id)
+    row = get_or_404(session, Engineer, engineer_id, "engineer")
     session.delete(row)
     session.commit()

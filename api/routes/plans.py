@@ -16,7 +16,7 @@ from api.db.models import PlanCentre, PlanJob, utcnow
 from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, Staff
 from api.jobs import road_network
 from api.planning import PlanningInputError, problem_document
-from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, not_found
+from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, get_or_404
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
 from scheduler.io import PlanFile, plan_from_json, problem_from_json
 
@@ -48,9 +48,7 @@ def plan_out(row: PlanJob) -> PlanOut:
 
 
 def _get(session: SessionDep, plan_id: int) -> PlanJob:
-    row = session.get(PlanJob, plan_id)
-    if row is None:
-        raise not_found("plan", plan_id)
+    row = get_or_404(session, PlanJob, plan_id, "plan")
     return row
 
 

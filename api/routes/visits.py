@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
 
 from api.auth import Role
-from api.db.models import ServiceCentre, Visit, utcnow
+from api.db.models import Visit, utcnow
 from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
 from api.planning import engineers_assigned, published_plan_for
 from api.routes.common import (
@@ -17,9 +17,9 @@ from api.routes.common import (
     Limit,
     Offset,
     PathId,
-    body_error,
+    check_centre_exists,
     conflict,
-    not_found,
+    get_or_404,
     patched,
 )
 from api.schemas import (
@@ -52,19 +52,12 @@ def visit_fields(row: Visit) -> dict[str, object]:
     return {name: getattr(row, name) for name in VisitFields.model_fields if hasattr(row, name)}
 
 
-def _check_centre(session: SessionDep, centre_id: str) -> None:
-    if session.get(ServiceCentre, centre_id) is None:
-        raise body_error(
-            "service_centre_id", f"service centre {centre_id!r} does not exist", centre_id
-        )
-
-
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_visit(body: VisitIn, session: SessionDep, _: Dispatcher, response: Response) -> VisitOut:
     """Add a visit or community event for one day; 409 when the id is taken."""
     if session.get(Visit, body.id) is not None:
         raise conflict(f"visit {body.id!r} already exists")
-    _check_centre(session, body.service_centre_id)
+    check_centre_exists(session, body.service_centre_id)
     values = body.model_dump(mode="json")
     values["date"] = body.date
     row = Visit(**values)
@@ -100,9 +93,7 @@ def list_visits(
 
 @router.get("/{visit_id}")
 def get_visit(visit_id: PathId, session: SessionDep, _: Staff) -> VisitOut:
-    row = session.get(Visit, visit_id)
-    if row is None:
-        raise not_found("visit", visit_id)
+    row = get_or_404(session, Visit, visit_id, "visit")
     return visit_out(row)
 
 
@@ -111,12 +102,10 @@ def update_visit(
     visit_id: PathId, body: VisitPatch, session: SessionDep, _: Dispatcher
 ) -> VisitOut:
     """Change the fields sent; the others keep their values."""
-    row = session.get(Visit, visit_id)
-    if row is None:
-        raise not_found("visit", visit_id)
+    row = get_or_404(session, Visit, visit_id, "visit")
     merged = patched(VisitFields, visit_fields(row), body)
     if merged.service_centre_id != row.service_centre_id:
-        _check_centre(session, merged.service_centre_id)
+        check_centre_exists(session, merged.service_centre_id)
     values = merged.model_dump(mode="json")
     values["date"] = merged.date
     for key, value in values.items():
@@ -127,9 +116,7 @@ def update_visit(
 
 @router.delete("/{visit_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_visit(visit_id: PathId, session: SessionDep, _: Dispatcher) -> None:
-    row = session.get(Visit, visit_id)
-    if row is None:
-        raise not_found("visit", visit_id)
+    row = get_or_404(session, Visit, visit_id, "visit")
     session.delete(row)
     session.commit()
 
@@ -147,9 +134,7 @@ def update_visit_status(
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "only the engineer assigned the visit reports its status"
         )
-    row = session.get(Visit, visit_id)
-    if row is None:
-        raise not_found("visit", visit_id)
+    row = get_or_404(session, Visit, visit_id, "visit")
     plan = published_plan_for(session, row.service_centre_id, row.date)
     if plan is None or principal.engineer_id not in engineers_assigned(plan, visit_id):
         raise HTTPException(
