@@ -111,6 +111,9 @@ class Engineer:
 
     ``shift_start``/``shift_end`` in seconds since midnight; ``overtime_max`` is the hard
     limit (seconds) the route may end after ``shift_end``, at the overtime cost.
+    ``load_capacity`` bounds the sum of the ``load`` of the visits served (parts in the van,
+    jobs per day; None = no limit); ``max_route_duration`` bounds the seconds from departure
+    to return (working-time rules; None = only the shift bounds it).
     """
 
     id: str
@@ -123,6 +126,8 @@ class Engineer:
     skills: frozenset[str] = frozenset()
     overtime_max: int = 0
     service_center: str | None = None
+    load_capacity: int | None = None
+    max_route_duration: int | None = None
 
     def __post_init__(self) -> None:
         who = f"engineer {self.id!r}"
@@ -134,6 +139,17 @@ class Engineer:
             )
         if self.overtime_max < 0:
             raise ProblemError(who, "overtime_max", self.overtime_max, "must be >= 0")
+        if self.load_capacity is not None and self.load_capacity < 0:
+            raise ProblemError(
+                who, "load_capacity", self.load_capacity, "must be >= 0 (or absent: no limit)"
+            )
+        if self.max_route_duration is not None and self.max_route_duration <= 0:
+            raise ProblemError(
+                who,
+                "max_route_duration",
+                self.max_route_duration,
+                "must be > 0 seconds (or absent: no limit)",
+            )
 
     @property
     def working_day(self) -> TimeWindow:
@@ -160,6 +176,8 @@ class Visit:
     ``soft_windows`` a start after the last window's end is allowed at ``lateness_cost``
     cost units per second late (gaps between windows stay forbidden). ``priority`` 1 is most urgent.
     ``engineers_required`` engineers must all start together and stay the whole duration.
+    ``load`` counts against each serving engineer's ``load_capacity`` (units of the problem's
+    choosing: parts, kilograms, 1 per job).
     """
 
     id: str
@@ -174,6 +192,7 @@ class Visit:
     allowed_engineers: frozenset[str] = frozenset()
     preferred_engineers: frozenset[str] = frozenset()
     engineers_required: int = 1
+    load: int = 0
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +216,8 @@ class Visit:
             raise ProblemError(what, "duration", self.duration, "an event must last > 0 seconds")
         if self.lateness_cost < 0:
             raise ProblemError(what, "lateness_cost", self.lateness_cost, "must be >= 0")
+        if self.load < 0:
+            raise ProblemError(what, "load", self.load, "must be >= 0")
         ordered = sorted(self.time_windows, key=lambda w: w.start)
         for a, b in itertools.pairwise(ordered):
             if b.start <= a.end:
@@ -385,12 +406,14 @@ class Problem:
         raise KeyError(visit_id)
 
     def qualified_engineers(self, visit: Visit) -> tuple[Engineer, ...]:
-        """Engineers holding every required skill and allowed to serve ``visit``."""
+        """Engineers holding every required skill, allowed to serve ``visit`` and able to
+        carry its load."""
         return tuple(
             e
             for e in self.engineers
             if visit.required_skills <= e.skills
             and (not visit.allowed_engineers or e.id in visit.allowed_engineers)
+            and (e.load_capacity is None or visit.load <= e.load_capacity)
         )
 
 

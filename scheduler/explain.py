@@ -216,6 +216,18 @@ def _static_reason(ctx: _Context, v: Visit) -> Unassigned | None:
 def _no_qualified_message(problem: Problem, v: Visit) -> str:
     if not problem.engineers:
         return "there are no engineers in the problem"
+    pool = [
+        e
+        for e in problem.engineers
+        if v.required_skills <= e.skills
+        and (not v.allowed_engineers or e.id in v.allowed_engineers)
+    ]
+    if pool:  # skilled and allowed, so only the load stands in the way
+        most = max(e.load_capacity or 0 for e in pool)
+        return (
+            f"its load {v.load} is more than the load_capacity of every engineer qualified to "
+            f"serve it (largest: {most})"
+        )
     skilled = [e for e in problem.engineers if v.required_skills <= e.skills]
     if v.allowed_engineers:
         pool = [e for e in problem.engineers if e.id in v.allowed_engineers]

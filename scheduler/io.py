@@ -324,6 +324,19 @@ class EngineerFile(_Strict):
         default=0, description="Minutes the route may end after shift_end, at overtime cost."
     )
     service_center: Id | None = Field(default=None, description="A service centre id.")
+    load_capacity: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**12,
+        description="Most total visit load served in the day (parts in the van, jobs per "
+        "day); absent = no limit.",
+    )
+    max_route_duration_min: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_MINUTES,
+        description="Most minutes from leaving to returning; absent = only the shift limits it.",
+    )
 
 
 class TimeWindowFile(_Strict):
@@ -360,6 +373,13 @@ class VisitFile(_Strict):
     )
     preferred_engineers: list[Id] = Field(default_factory=list, description="Engineer ids.")
     engineers_required: int = Field(default=1, ge=1)
+    load: int = Field(
+        default=0,
+        ge=0,
+        le=10**12,
+        description="Counts against the serving engineer's load_capacity (each engineer of an "
+        "event carries it).",
+    )
     details: dict[str, Any] = Field(
         default_factory=dict,
         description="Free data for people: job type, customer, address, phone...",
@@ -789,8 +809,15 @@ class _Mapper:
                 skills=frozenset(e.skills),
                 overtime_max=_minutes_to_seconds(e.overtime_max_min),
                 service_center=e.service_center,
+                load_capacity=e.load_capacity,
+                max_route_duration=None
+                if e.max_route_duration_min is None
+                else _minutes_to_seconds(e.max_route_duration_min),
             ),
-            {"overtime_max": ("overtime_max_min", e.overtime_max_min)},
+            {
+                "overtime_max": ("overtime_max_min", e.overtime_max_min),
+                "max_route_duration": ("max_route_duration_min", e.max_route_duration_min),
+            },
         )
 
     def visit(self, label: str, v: VisitFile) -> Visit | None:
@@ -814,6 +841,7 @@ class _Mapper:
                 allowed_engineers=frozenset(v.allowed_engineers),
                 preferred_engineers=frozenset(v.preferred_engineers),
                 engineers_required=v.engineers_required,
+                load=v.load,
                 details=dict(v.details),
             ),
             {
@@ -988,6 +1016,10 @@ def _engineer_to_json(e: Engineer, clock: _Clock) -> dict[str, Any]:
     }
     if e.service_center is not None:
         out["service_center"] = e.service_center
+    if e.load_capacity is not None:
+        out["load_capacity"] = e.load_capacity
+    if e.max_route_duration is not None:
+        out["max_route_duration_min"] = _seconds_to_minutes(e.max_route_duration)
     return out
 
 
@@ -1007,6 +1039,7 @@ def _visit_to_json(v: Visit, clock: _Clock) -> dict[str, Any]:
         "allowed_engineers": sorted(v.allowed_engineers),
         "preferred_engineers": sorted(v.preferred_engineers),
         "engineers_required": v.engineers_required,
+        "load": v.load,
         "details": dict(v.details),
     }
 

@@ -34,6 +34,8 @@ class Code(StrEnum):
     DUPLICATE_ROUTE = "DUPLICATE_ROUTE"
     SHIFT_START = "SHIFT_START"
     OVERTIME_MAX = "OVERTIME_MAX"
+    ROUTE_DURATION = "ROUTE_DURATION"
+    LOAD_CAPACITY = "LOAD_CAPACITY"
     TIMING = "TIMING"
     TRAVEL = "TRAVEL"
     OVERLAP = "OVERLAP"
@@ -212,6 +214,32 @@ class _Checker:
                     engineer_id=e.id,
                 )
             )
+
+        if e.max_route_duration is not None and (
+            route.return_ - route.departure > e.max_route_duration
+        ):
+            out.append(
+                _v(
+                    Code.ROUTE_DURATION,
+                    f"{who} is out {format_duration(route.return_ - route.departure)} "
+                    f"({_span(route.departure, route.return_)}); at most "
+                    f"{format_duration(e.max_route_duration)} is allowed (max_route_duration)",
+                    engineer_id=e.id,
+                )
+            )
+        if e.load_capacity is not None:
+            load = sum(
+                self.visits[s.visit_id].load for s in route.stops if s.visit_id in self.visits
+            )
+            if load > e.load_capacity:
+                out.append(
+                    _v(
+                        Code.LOAD_CAPACITY,
+                        f"{who} serves visits with a total load of {load}, more than their "
+                        f"load_capacity {e.load_capacity} by {load - e.load_capacity}",
+                        engineer_id=e.id,
+                    )
+                )
 
         prev = _End(e.start_location, f"their start location {e.start_location!r}", None)
         prev_end = route.departure

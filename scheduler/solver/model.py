@@ -20,6 +20,7 @@ from scheduler.travel import Matrix
 TIME = "time"
 WORK = "work"
 PREFERENCE = "preference"
+LOAD = "load"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +260,27 @@ def add_community_events(ctx: ModelContext) -> None:
             solver.Add(solver.AllDifferent([ctx.routing.VehicleVar(i) for i in indices]))
 
 
+def add_load_capacity(ctx: ModelContext) -> None:
+    """The visits an engineer serves carry at most their ``load_capacity`` in total (each
+    copy of an event counts its load against the engineer serving it)."""
+    loads = [0 if n.visit_id is None else ctx.visits[n.visit_id].load for n in ctx.nodes]
+    limited = [e.load_capacity for e in ctx.engineers if e.load_capacity is not None]
+    if not limited or not any(loads):
+        return
+    unlimited = sum(loads)  # no route can carry more than every visit together
+    capacities = [unlimited if e.load_capacity is None else e.load_capacity for e in ctx.engineers]
+    callback = ctx.routing.RegisterUnaryTransitVector(loads)
+    ctx.routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, LOAD)
+
+
+def add_route_duration(ctx: ModelContext) -> None:
+    """Departure to return takes at most the engineer's ``max_route_duration`` seconds."""
+    time = ctx.time_dimension()
+    for v, e in enumerate(ctx.engineers):
+        if e.max_route_duration is not None:
+            time.SetSpanUpperBoundForVehicle(e.max_route_duration, v)
+
+
 def add_preferred_engineers(ctx: ModelContext) -> None:
     """Serving a visit with an engineer outside its non-empty preferred list costs
     ``non_preferred_engineer`` (soft)."""
@@ -311,6 +333,8 @@ RULES = (
     add_skills_and_pins,
     add_drop_penalties,
     add_community_events,
+    add_load_capacity,
+    add_route_duration,
     add_preferred_engineers,
     add_fixed_cost,
     add_workload_balance,
