@@ -64,10 +64,99 @@ def _parser() -> argparse.ArgumentParser:
         help="also write the routes and stops as GeoJSON (along the roads with --network)",
     )
     solve.add_argument("--quiet", action="store_true", help="do not print the plan")
+    _add_demo(sub)
     from api.cli import add_commands  # the HTTP service's commands: serve, token create
 
     add_commands(sub)
     return parser
+
+
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="plan a realistic day end to end on a real road network, offline",
+        description="Generate a service day on a road network (offline by default), solve "
+        "it, print the KPIs and write problem.json, plan.json, stops.csv, plan.geojson and "
+        "map.html (open it in a browser).",
+    )
+    demo.add_argument(
+        "--network",
+        default="bundled",
+        metavar="SOURCE",
+        help="road network: 'bundled' (central Helsinki, offline; default), an "
+        ".osm.pbf/.osm/.graphml file, or 'place:NAME' / 'bbox:W,S,E,N' online",
+    )
+    demo.add_argument(
+        "--size",
+        default="default",
+        choices=("small", "default", "city"),
+        help="small: 5 engineers, ~30 visits; default: 20 engineers, ~150 visits, 2 events; "
+        "city: 200 engineers, ~2,000 visits (needs a larger network)",
+    )
+    demo.add_argument("--seed", type=int, default=0, help="the generated day's seed (default 0)")
+    demo.add_argument("--time-limit", type=float, default=30.0, help="search seconds (default 30)")
+    demo.add_argument(
+        "--solution-limit", type=int, help="stop after this many solutions: repeatable plans"
+    )
+    demo.add_argument(
+        "--problem", type=Path, help="plan this problem JSON instead of generating a day"
+    )
+    demo.add_argument(
+        "--max-snap",
+        type=float,
+        default=500.0,
+        metavar="METRES",
+        help="reject locations farther than this from a road (default 500)",
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("demo-output"), help="output directory (./demo-output)"
+    )
+    demo.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="also save a picture of map.html (needs chromium: apt-get install chromium)",
+    )
+    demo.add_argument("--quiet", action="store_true", help="print only the KPI table")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from scheduler.demo import run_demo
+    from scheduler.report import format_kpis
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    result = run_demo(
+        out=args.out,
+        network_source=args.network,
+        size=args.size,
+        seed=args.seed,
+        time_limit=args.time_limit,
+        solution_limit=args.solution_limit,
+        problem_path=args.problem,
+        max_snap_m=args.max_snap,
+        say=say,
+        progress=_progress_printer(args.quiet),
+    )
+    print()
+    print(format_kpis(result.problem, result.plan, result.kpis))
+    print()
+    print(f"Files in {args.out}/ ({result.seconds:.0f} s in all):")
+    for name, path in result.files.items():
+        print(f"  {name:<13} {path}")
+    print(f"Open {result.files['map.html']} in a browser to see the routes on the map.")
+    if args.screenshot is not None:
+        from scheduler.browser import BrowserError, screenshot
+
+        try:
+            screenshot(result.files["map.html"], args.screenshot)
+        except BrowserError as exc:
+            print(f"fieldroute: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"Screenshot of the map: {args.screenshot}")
+    return EXIT_OK
 
 
 def _progress_printer(quiet: bool) -> ProgressCallback:
@@ -145,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "solve":
             return _solve(args)
+        if args.command == "demo":
+            return _demo(args)
         if args.command in ("serve", "token"):
             from api.cli import run
 

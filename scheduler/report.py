@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scheduler.domain import Plan, Problem
+from scheduler.kpis import PRIORITIES, Kpis
 
 
 def clock(seconds: int) -> str:
@@ -55,4 +56,76 @@ def format_plan(problem: Problem, plan: Plan) -> str:
             f"{plan.stats.wall_time:.1f} s ({plan.stats.first_solution} + "
             f"{plan.stats.metaheuristic}, {plan.stats.solves} searches)"
         )
+    return "\n".join(lines)
+
+
+def _hours(seconds: float) -> str:
+    """Seconds as ``1 h 05 min`` (or ``12 min`` under an hour)."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def format_kpis(problem: Problem, plan: Plan, kpis: Kpis) -> str:
+    """The day's KPI table for a dispatcher: service by priority, what was left out and why,
+    travel, each engineer's utilisation, and how the community events are staffed."""
+    lines = [f"Day {problem.date.isoformat()}: KPIs"]
+    lines.append("")
+    lines.append("Visits served by priority (1 = most urgent)")
+    lines.append("  priority   served   unassigned")
+    for p in PRIORITIES:
+        served, left = kpis.served_by_priority[p], kpis.unassigned_by_priority[p]
+        if served or left:
+            lines.append(f"  {p:>8}   {served:>6}   {left:>10}")
+    lines.append(
+        f"  {'all':>8}   {kpis.visits_served:>6}   {kpis.visits_unassigned:>10}"
+        f"   ({kpis.visits_served}/{kpis.visits_total} served)"
+    )
+    lines.append("")
+    if plan.unassigned:
+        reasons = ", ".join(f"{n} {r}" for r, n in kpis.unassigned_by_reason.items() if n)
+        lines.append(f"Unassigned ({reasons})")
+        for u in plan.unassigned:
+            lines.append(f"  {u.visit_id}: {u.reason.value}: {u.message}")
+    else:
+        lines.append("Unassigned: none")
+    lines.append("")
+    lines.append(
+        f"Travel: {_hours(kpis.travel_time_s)} in total, "
+        f"{_hours(kpis.travel_time_mean_s)} per engineer on the road "
+        f"({kpis.engineers_used} out, {kpis.engineers_idle} idle); "
+        f"overtime {_hours(kpis.overtime_s)}, lateness {_hours(kpis.lateness_s)}"
+    )
+    lines.append("")
+    lines.append("Engineers (utilisation = service time / shift length)")
+    lines.append(
+        f"  {'engineer':<24} {'stops':>5} {'travel':>8} {'service':>8} {'wait':>8} "
+        f"{'overtime':>8} {'util.':>6}"
+    )
+    names = {e.id: e.name or e.id for e in problem.engineers}
+    for k in kpis.engineers:
+        lines.append(
+            f"  {names[k.engineer_id][:24]:<24} {k.stops:>5} {k.travel_s // 60:>6} m "
+            f"{k.service_s // 60:>6} m {k.wait_s // 60:>6} m {k.overtime_s // 60:>6} m "
+            f"{k.utilisation:>6.0%}"
+        )
+    events = [v for v in problem.visits if v.is_event]
+    if events:
+        lines.append("")
+        lines.append(f"Community events ({kpis.events_held} of {kpis.events_total} held)")
+        team: dict[str, list[str]] = {}
+        start: dict[str, int] = {}
+        for r in plan.routes:
+            for s in r.stops:
+                team.setdefault(s.visit_id, []).append(names[r.engineer_id])
+                start[s.visit_id] = s.start
+        for v in events:
+            label = str(v.details.get("event_name", v.id)) if v.details else v.id
+            staff = team.get(v.id, [])
+            if staff:
+                lines.append(
+                    f"  {label}: {clock(start[v.id])}-{clock(start[v.id] + v.duration)}, "
+                    f"{len(staff)}/{v.engineers_required} engineers: {', '.join(staff)}"
+                )
+            else:
+                lines.append(f"  {label}: not held (0/{v.engineers_required} engineers)")
     return "\n".join(lines)
