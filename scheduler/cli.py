@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     solve.add_argument("--quiet", action="store_true", help="do not print the plan")
     _add_demo(sub)
+    from scheduler.simulate.command import add_command as add_simulate
+
+    add_simulate(sub)
     from api.cli import add_commands  # the HTTP service's commands: serve, token create
 
     add_commands(sub)
@@ -161,9 +164,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _progress_printer(quiet: bool) -> ProgressCallback:
     """Improvements on stderr: rewritten in place on a terminal, one line each in a log."""
-    end = "\r" if sys.stderr.isatty() else "\n"
+    tty = sys.stderr.isatty()
+    end = "\r" if tty else "\n"
+    last_stage, last_elapsed = "", -1.0
 
     def report(p: Progress) -> None:
+        nonlocal last_stage, last_elapsed
+        # In a log (not a terminal) one line per second or stage is enough to show progress.
+        if not tty and p.stage == last_stage and p.elapsed - last_elapsed < 1.0:
+            return
+        last_stage, last_elapsed = p.stage, p.elapsed
         if not quiet:
             print(
                 f"  {p.elapsed:5.1f} s  {p.stage}: best objective {p.objective} "
@@ -236,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _solve(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "simulate":
+            from scheduler.simulate.command import run_command
+
+            return run_command(args)
         if args.command in ("serve", "token"):
             from api.cli import run
 

@@ -152,7 +152,10 @@ def run_demo(
     else:
         from datasets.generator import generate_day
 
-        problem = generate_day(network, size=size, seed=seed, date=date)
+        if date is None:
+            problem = generate_day(network, size=size, seed=seed, max_snap_m=max_snap_m)
+        else:
+            problem = generate_day(network, size=size, seed=seed, date=date, max_snap_m=max_snap_m)
         origin = f"generated '{size}' day, seed {seed}"
     events = sum(1 for v in problem.visits if v.is_event)
     say(

@@ -190,7 +190,7 @@ def _static_reason(ctx: _Context, v: Visit) -> Unassigned | None:
                 v.id,
                 Reason.EVENT_UNDERSTAFFED,
                 f"needs {k} engineers together, {where} within their shift + overtime "
-                f"({_windows_text(v)}, {_minutes(v.duration)})",
+                f"({_windows_text(v)}, {_minutes(v.duration)}){_break_clash(v, qualified)}",
             )
         return None
     if any(ctx.fits_alone(e, v) for e in qualified):
@@ -425,9 +425,39 @@ def _minutes(seconds: int) -> str:
     return f"{h} h {m} min" if m else f"{h} h"
 
 
+def _break_clash(v: Visit, engineers: Sequence[Engineer]) -> str:
+    """``: at any allowed start it leaves no room for the break of ...`` when, for every
+    engineer, the event covers so much of a required break's window that the break fits
+    neither before nor after it (travel ignored, so this is a sufficient reason)."""
+    starts = sorted({t for w in v.time_windows for t in (w.start, w.end)})
+    if not starts or not engineers:
+        return ""
+    clashes: list[str] = []
+    for e in engineers:
+        blocked = None
+        for b in e.required_breaks():
+            if all(
+                min(t, b.latest_end) - b.earliest_start < b.duration
+                and b.latest_end - max(t + v.duration, b.earliest_start) < b.duration
+                for t in starts
+            ):
+                blocked = b
+                break
+        if blocked is None:
+            return ""
+        clashes.append(
+            f"{_minutes(blocked.duration)} between {_clock(blocked.earliest_start)} and "
+            f"{_clock(blocked.latest_end)}"
+        )
+    common = clashes[0] if len(set(clashes)) == 1 else "their breaks"
+    return f": the event leaves no room for every engineer's break ({common})"
+
+
 def _windows_text(v: Visit) -> str:
     if not v.time_windows:
         return "no time window"
+    if len(v.time_windows) == 1 and v.time_windows[0].start == v.time_windows[0].end:
+        return f"fixed start {_clock(v.time_windows[0].start)}"
     spans = ", ".join(f"{_clock(w.start)}-{_clock(w.end)}" for w in v.time_windows)
     text = f"window{'s' if len(v.time_windows) > 1 else ''} {spans}"
     return text + " (soft)" if v.soft_windows else text

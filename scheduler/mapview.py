@@ -39,7 +39,7 @@ def _windows_text(visit: Visit) -> str:
 def _visit_lines(visit: Visit) -> list[str]:
     details: Mapping[str, Any] = visit.details or {}
     lines = []
-    for key in ("job_type", "event_name", "customer", "address", "phone"):
+    for key in ("job_type", "title", "venue", "device", "customer", "address", "phone"):
         if details.get(key):
             lines.append(_escape(details[key]))
     lines.append(f"window {_windows_text(visit)} · priority {visit.priority}")

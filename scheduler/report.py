@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler.domain import Plan, Problem
+from scheduler.domain import Plan, Problem, Visit
 from scheduler.kpis import PRIORITIES, Kpis
 
 
@@ -57,6 +57,17 @@ def format_plan(problem: Problem, plan: Plan) -> str:
             f"{plan.stats.metaheuristic}, {plan.stats.solves} searches)"
         )
     return "\n".join(lines)
+
+
+def event_label(visit: Visit) -> str:
+    """``ev01 "Phone check-up day" at Rikhardinkadun kirjasto`` from the event's details."""
+    details = visit.details or {}
+    label = visit.id
+    if details.get("title"):
+        label += f' "{details["title"]}"'
+    if details.get("venue"):
+        label += f" at {details['venue']}"
+    return label
 
 
 def _hours(seconds: float) -> str:
@@ -119,7 +130,7 @@ def format_kpis(problem: Problem, plan: Plan, kpis: Kpis) -> str:
                 team.setdefault(s.visit_id, []).append(names[r.engineer_id])
                 start[s.visit_id] = s.start
         for v in events:
-            label = str(v.details.get("event_name", v.id)) if v.details else v.id
+            label = event_label(v)
             staff = team.get(v.id, [])
             if staff:
                 lines.append(

@@ -5,6 +5,7 @@ Each test states the rule it checks; the numbers come from tiny explicit matrice
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -189,6 +190,20 @@ def test_event_needing_three_with_two_qualified_is_understaffed() -> None:
     assert reason.reason is Reason.EVENT_UNDERSTAFFED
     assert reason.message.startswith("needs 3 engineers together, only 2 are qualified")
     assert serviceable_engineers(p, m)["ev"] == ()
+
+
+def test_event_covering_everyones_lunch_window_says_the_break_is_why() -> None:
+    """A 10:00-13:30 event (fixed start) leaves no 30 min for a lunch due 11:00-13:30: the
+    message names the break, not just the shift, and the start as fixed."""
+    lunch = Break(30 * MIN, hm(11), hm(13, 30))
+    engineers = [dataclasses.replace(eng(f"e{i}"), breaks=(lunch,)) for i in (1, 2)]
+    p, m = make(TRIANGLE, engineers, [job("ev", 1, 210, [(hm(10), hm(10))], k=2)])
+    reason = static_reasons(p, m)["ev"]
+    assert reason.reason is Reason.EVENT_UNDERSTAFFED
+    assert "(fixed start 10:00, 3 h 30 min)" in reason.message
+    assert reason.message.endswith(
+        "the event leaves no room for every engineer's break (30 min between 11:00 and 13:30)"
+    )
 
 
 def test_event_needing_two_whose_shifts_do_not_meet_is_understaffed() -> None:
