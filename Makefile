@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fieldroute solve examples/small_day.json --out demo-output/plan.json --time-limit 10
+	$(BIN)/fieldroute demo --out demo-output
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
