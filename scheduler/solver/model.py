@@ -50,6 +50,9 @@ class ModelContext:
     visit_nodes: dict[str, list[int]]
     vehicles_for: dict[str, list[int]]
     held_events: frozenset[str]
+    # Visits whose presence another rule prices (events chosen in the model and their
+    # coverage nodes, see ``event_selection``): no drop penalty from ``add_drop_penalties``.
+    prized_visits: frozenset[str] = frozenset()
     travel_callback: int = -1
     time_callback: int = -1
     break_intervals: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
@@ -240,7 +243,7 @@ def add_drop_penalties(ctx: ModelContext) -> None:
     held events are mandatory (decided outside the local search, see ``search``)."""
     penalties = drop_penalties(ctx.problem.visits, ctx.weights.drop_base)
     for vid, node_ids in ctx.visit_nodes.items():
-        if vid in ctx.held_events:
+        if vid in ctx.held_events or vid in ctx.prized_visits:
             continue
         (node,) = node_ids
         ctx.routing.AddDisjunction([ctx.index(node)], visit_penalty(ctx.visits[vid], penalties))
