@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     from scheduler.simulate.command import add_command as add_simulate
 
     add_simulate(sub)
+    from benchmarks.vrplib_bench import add_command as add_bench
+
+    add_bench(sub)
     from api.cli import add_commands  # the HTTP service's commands: serve, token create
 
     add_commands(sub)
@@ -250,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from scheduler.simulate.command import run_command
 
             return run_command(args)
+        if args.command == "bench":
+            from benchmarks.vrplib_bench import run as run_bench
+
+            return run_bench(args)
         if args.command in ("serve", "token"):
             from api.cli import run
 
