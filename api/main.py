@@ -14,7 +14,8 @@ from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
 from api.jobs import JobRunner
-from api.routes import centres, engineers, health, plans, schedule, visits
+from api.routes import centres, engineers, health, plans, schedule, simulations, visits
+from api.simulations import SimulationRunner
 
 log = logging.getLogger("fieldroute.api")
 
@@ -48,9 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runner = runner
         if runner is not None:
             runner.start()
+        simulating = SimulationRunner(app.state.sessions, settings) if settings.run_worker else None
+        app.state.simulation_runner = simulating
+        if simulating is not None:
+            simulating.start()
         try:
             yield
         finally:
+            if simulating is not None:
+                simulating.stop()
             if runner is not None:
                 runner.stop()
             engine.dispose()
@@ -83,6 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
-    for module in (health, centres, engineers, schedule, visits, plans):
+    for module in (health, centres, engineers, schedule, visits, plans, simulations):
         app.include_router(module.router)
     return app

@@ -73,6 +73,12 @@ class ProcessExecutor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def terminate(self) -> None:
+        """Kill the worker processes now (their tasks are lost); ``close()`` afterwards."""
+        if self._pool is not None:
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+
     def __enter__(self) -> ProcessExecutor:
         return self
 

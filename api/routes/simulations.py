@@ -1,0 +1,155 @@
+"""Simulations: planners run outreach-day scenarios in the background and read the results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.auth import Principal, Role
+from api.db.models import SimulationJob
+from api.deps import SessionDep, SettingsDep, Staff, require
+from api.routes.common import ERRORS, Limit, Offset, body_error, get_or_404
+from api.schemas import PlanStatus
+from scheduler.errors import InputFormatError, ProblemError
+from scheduler.simulate.scenario import ScenarioFile, scenario_from_model
+
+router = APIRouter(prefix="/simulations", tags=["simulations"], responses=ERRORS)
+
+Planner = Annotated[Principal, Depends(require(Role.PLANNER))]
+SimulationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+MAX_REPLICATIONS = 200
+
+
+class SimulationIn(BaseModel):
+    """A scenario (the scenario file's fields, as JSON) and how many days to simulate."""
+
+    scenario: ScenarioFile
+    replications: int = Field(default=10, ge=1, le=MAX_REPLICATIONS)
+
+
+class MetricOut(BaseModel):
+    """Mean of a figure over the replications with its 95% t confidence interval."""
+
+    n: int
+    mean: float | None
+    std: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class SimulationResultOut(BaseModel):
+    scenario: str
+    executor: str
+    summary: dict[str, MetricOut]
+    replications: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+
+class SimulationSummaryOut(BaseModel):
+    id: int
+    name: str
+    status: PlanStatus
+    replications: int
+    error: str | None
+    attempts: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class SimulationOut(SimulationSummaryOut):
+    result: SimulationResultOut | None = None
+
+
+def _summary(row: SimulationJob) -> SimulationSummaryOut:
+    return SimulationSummaryOut(
+        id=row.id,
+        name=row.name,
+        status=PlanStatus(row.status),
+        replications=row.replications,
+        error=row.error,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _check_scenario(scenario: ScenarioFile, road_network: str | None) -> None:
+    """422 for what the server will not do: read files, load networks it was not given."""
+    allowed = sorted({"bundled"} | ({road_network} if road_network else set()))
+    if scenario.network is not None and scenario.network not in allowed:
+        raise body_error(
+            "scenario.network",
+            f"this server simulates on {allowed} only (or null for straight-line "
+            "estimates); it does not read other files or download networks for a request",
+            scenario.network,
+        )
+    if scenario.demand.fit is not None:
+        raise body_error(
+            "scenario.demand.fit",
+            "fitting demand from a CSV file needs the command line (fieldroute simulate); "
+            "give rates per area and job type here",
+            scenario.demand.fit.csv,
+        )
+    try:
+        scenario_from_model(scenario, base_dir=None)
+    except (ProblemError, InputFormatError) as e:
+        raise body_error("scenario", str(e)) from None
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED)
+def create_simulation(
+    body: SimulationIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Planner,
+    request: Request,
+    response: Response,
+) -> SimulationSummaryOut:
+    """Queue a simulation of ``replications`` days of the scenario; poll
+    ``GET /simulations/{id}``. 422 names the scenario field at fault."""
+    _check_scenario(body.scenario, settings.road_network)
+    row = SimulationJob(
+        name=body.scenario.name,
+        status=PlanStatus.QUEUED.value,
+        scenario=body.scenario.model_dump(mode="json"),
+        replications=body.replications,
+        created_by=principal.role.value,
+    )
+    session.add(row)
+    session.commit()
+    runner = getattr(request.app.state, "simulation_runner", None)
+    if runner is not None:
+        runner.notify()
+    response.headers["Location"] = f"/simulations/{row.id}"
+    return _summary(row)
+
+
+@router.get("")
+def list_simulations(
+    session: SessionDep,
+    _: Staff,
+    status: PlanStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[SimulationSummaryOut]:
+    """Simulations, newest first, optionally of one status."""
+    query = select(SimulationJob).order_by(SimulationJob.id.desc())
+    if status is not None:
+        query = query.where(SimulationJob.status == status.value)
+    return [_summary(r) for r in session.scalars(query.limit(limit).offset(offset))]
+
+
+@router.get("/{simulation_id}")
+def get_simulation(simulation_id: SimulationId, session: SessionDep, _: Staff) -> SimulationOut:
+    """Status; once succeeded, per-figure means with 95% confidence intervals, every
+    replication's figures and the candidate events (held share, residents reached)."""
+    row = get_or_404(session, SimulationJob, simulation_id, "simulation")
+    result = SimulationResultOut.model_validate(row.result) if row.result is not None else None
+    return SimulationOut(**_summary(row).model_dump(), result=result)
