@@ -204,23 +204,31 @@ def test_fit_rates_divides_counts_by_days_seen(tmp_path: Path) -> None:
         fit_rates(far, areas)
 
 
-def test_scenario_fits_demand_from_a_csv_next_to_it(tmp_path: Path) -> None:
+def test_scenario_fits_demand_from_past_days_visits_csv_files(tmp_path: Path) -> None:
     from scheduler.simulate import load_scenario
 
-    pd.DataFrame(
-        {
-            "date": ["2026-11-02", "2026-11-02", "2026-11-03", "2026-11-04"],
-            "lat": [60.1761, 60.1641, 60.1642, 60.1643],
-            "lon": [24.9401, 24.9451, 24.9449, 24.9450],
-            "job_type": ["setup", "repair", "repair", "repair"],
-        }
-    ).to_csv(tmp_path / "past.csv", index=False)
+    header = "id,lat,lon,duration_min,job_type,priority,required_skills\n"
+    past = tmp_path / "past"
+    for day, rows in {
+        "2026-11-02": ["a,60.1761,24.9401,45,setup,3,", "b,60.1641,24.9451,40,repair,2,repair"],
+        "2026-11-03": ["c,60.1642,24.9449,50,repair,2,repair"],
+        "2026-11-04": ["d,60.1643,24.9450,30,repair,1,repair"],
+    }.items():
+        (past / day).mkdir(parents=True)
+        (past / day / "visits.csv").write_text(header + "\n".join(rows) + "\n")
     doc = small()
-    doc["demand"] = {**doc["demand"], "rates": [], "fit": {"csv": "past.csv"}}
+    doc["demand"] = {**doc["demand"], "rates": [], "job_types": []}
+    doc["demand"]["fit"] = {"days": ["past/*/visits.csv"]}
     (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc))
     s = load_scenario(tmp_path / "s.yaml")
     rates = {(r.area, r.job_type): r.visits_per_day for r in s.demand.rates}
     assert rates == {("north", "setup"): 1 / 3, ("south", "repair"): 1.0}
+    repair = {j.id: j for j in s.demand.job_types}["repair"]
+    assert (repair.duration, repair.priority, repair.skills) == (40 * 60, 2, {"repair"})
+    doc["demand"]["fit"] = {"days": ["past/*/nothing.csv"]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputFormatError, match="matches no file"):
+        load_scenario(tmp_path / "s.yaml")
 
 
 # ------------------------------------------------------------------ replications

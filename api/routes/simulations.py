@@ -95,7 +95,7 @@ def _check_scenario(scenario: ScenarioFile, road_network: str | None) -> None:
             "scenario.demand.fit",
             "fitting demand from a CSV file needs the command line (fieldroute simulate); "
             "give rates per area and job type here",
-            scenario.demand.fit.csv,
+            scenario.demand.fit.days,
         )
     try:
         scenario_from_model(scenario, base_dir=None)

@@ -245,39 +245,73 @@ def fit_rates(
 
 
 def _job_types_from(visits: pd.DataFrame) -> tuple[JobType, ...]:
-    """Job types seen in past visits: median duration, most common priority."""
-    if "duration_min" not in visits.columns:
-        raise InputFormatError(
-            "past visits: without job_types in the scenario a duration_min column is needed "
-            "to fit each job type's duration"
-        )
+    """Job types seen in past visits: median duration, most common priority and skill set."""
     out = []
     for name, group in visits.groupby(visits["job_type"].astype(str), sort=True):
         duration = round(float(group["duration_min"].median()) * 60)
-        priority = int(group["priority"].mode().iloc[0]) if "priority" in group else 3
-        out.append(JobType(str(name), max(60, duration), frozenset(), priority))
+        priority = int(group["priority"].mode().iloc[0])
+        skills = frozenset(str(group["required_skills"].mode().iloc[0]).split())
+        out.append(JobType(str(name), max(60, duration), skills, priority))
     return tuple(out)
 
 
+def past_visits(files: Sequence[Path]) -> pd.DataFrame:
+    """Home-service visits of past days, one ``visits.csv`` per day (``datasets.csv_formats``
+    format; the ``job_type`` column is needed): columns ``date`` (the file's position),
+    ``lat``, ``lon``, ``job_type``, ``duration_min``, ``priority``, ``required_skills``."""
+    from datasets.csv_formats import parse_visits_csv
+
+    rows: list[dict[str, object]] = []
+    for day, path in enumerate(files):
+        try:
+            parsed = parse_visits_csv(path, file_name=str(path))
+        except FileNotFoundError:
+            raise InputFormatError(f"{path}: no such past-visits file") from None
+        for v in parsed:
+            if v.kind != "home_service":
+                continue
+            job_type = v.details.get("job_type", "")
+            if not job_type:
+                raise InputFormatError(
+                    f"{path} row {v.row}: job_type is empty; fitting demand needs each past "
+                    "visit's job type"
+                )
+            rows.append(
+                {
+                    "date": day,
+                    "lat": v.lat,
+                    "lon": v.lon,
+                    "job_type": job_type,
+                    "duration_min": v.duration_min,
+                    "priority": v.priority,
+                    "required_skills": " ".join(sorted(v.required_skills)),
+                }
+            )
+    columns = ["date", "lat", "lon", "job_type", "duration_min", "priority", "required_skills"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def fit_demand(
-    csv: Path,
+    files: Sequence[Path],
     areas: tuple[Area, ...],
     job_types: tuple[JobType, ...],
     day: TimeWindow,
     soft_windows: bool = True,
 ) -> DemandModel:
-    """A demand model whose rates are fitted from the past visits in ``csv``."""
-    try:
-        visits = pd.read_csv(csv)
-    except FileNotFoundError:
-        raise InputFormatError(f"{csv}: no such past-visits file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputFormatError(f"{csv}: not a readable CSV file ({e})") from None
-    try:
-        types = job_types or _job_types_from(visits)
-        rates = fit_rates(visits, areas, [j.id for j in types])
-    except InputFormatError as e:
-        raise InputFormatError(f"{csv}: {e}") from None
-    except (ValueError, TypeError) as e:  # non-numeric lat/lon/duration
-        raise InputFormatError(f"{csv}: a column has values of the wrong type ({e})") from None
+    """A demand model whose rates are fitted from past days' ``visits.csv`` files (one file
+    per day, so the rate is visits per file); job types not given are fitted too."""
+    if not files:
+        raise InputFormatError("demand.fit: no past-visits files match")
+    visits = past_visits(files)
+    if visits.empty:
+        raise InputFormatError(
+            f"demand.fit: no home-service visits in {len(files)} file(s) to fit from"
+        )
+    types = job_types or _job_types_from(visits)
+    rates = fit_rates(visits, areas, [j.id for j in types])
+    # A day without any visit still counts: rates are per file, not per day seen.
+    days = len(files)
+    seen = visits["date"].nunique()
+    if seen != days:
+        rates = tuple(Rate(r.area, r.job_type, r.visits_per_day * seen / days) for r in rates)
     return DemandModel(areas, types, rates, day, soft_windows)

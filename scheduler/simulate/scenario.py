@@ -137,10 +137,11 @@ class RateIn(_Strict):
 
 
 class FitIn(_Strict):
-    """Fit Poisson rates from past visits (the visits CSV); a relative path is relative to
-    the scenario file."""
+    """Fit Poisson rates from past days: ``visits.csv`` files (``datasets.csv_formats``
+    format with a ``job_type`` column), one per day; paths may be glob patterns and are
+    relative to the scenario file."""
 
-    csv: str = Field(min_length=1)
+    days: list[str] = Field(min_length=1)
 
 
 class DemandIn(_Strict):
@@ -406,6 +407,23 @@ def _engineers(g: EngineersIn) -> EngineerGroup:
     )
 
 
+def _day_files(base_dir: Path, patterns: Sequence[str]) -> list[Path]:
+    """Files named by ``patterns`` (globs allowed), relative to ``base_dir``, in order."""
+    files: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        root, rel = (
+            (Path(path.anchor), str(path.relative_to(path.anchor)))
+            if path.is_absolute()
+            else (base_dir, pattern)
+        )
+        matched = sorted(root.glob(rel)) if any(c in pattern for c in "*?[") else [root / rel]
+        if not matched:
+            raise ProblemError("demand.fit", "days", pattern, "matches no file")
+        files += matched
+    return files
+
+
 def _demand(d: DemandIn, base_dir: Path | None) -> DemandModel:
     day = _window("demand", clock_seconds(d.day_start), clock_seconds(d.day_end))
     areas = tuple(Area(a.id, a.lat, a.lon, a.radius_m) for a in d.areas)
@@ -424,12 +442,9 @@ def _demand(d: DemandIn, base_dir: Path | None) -> DemandModel:
             raise ProblemError("demand", "rates", "...", "give rates or fit, not both")
         if base_dir is None:
             raise ProblemError(
-                "demand", "fit", d.fit.csv, "fitting from a CSV file is not available here"
+                "demand", "fit", d.fit.days, "fitting from CSV files is not available here"
             )
-        path = Path(d.fit.csv)
-        return fit_demand(
-            path if path.is_absolute() else base_dir / path, areas, job_types, day, d.soft_windows
-        )
+        return fit_demand(_day_files(base_dir, d.fit.days), areas, job_types, day, d.soft_windows)
     if not d.job_types:
         raise ProblemError("demand", "job_types", [], "list at least one job type (or use fit)")
     rates = tuple(Rate(r.area, r.job_type, r.visits_per_day) for r in d.rates)

@@ -80,7 +80,7 @@ def test_bad_simulation_requests_are_422_naming_the_field(
         request["scenario"]["demand"] = {
             **request["scenario"]["demand"],
             "rates": [],
-            "fit": {"csv": "/srv/visits.csv"},
+            "fit": {"days": ["/srv/*/visits.csv"]},
         }
     else:
         request.update(change)
