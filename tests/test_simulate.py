@@ -296,6 +296,26 @@ def test_summary_mean_and_t_interval_on_a_known_sample() -> None:
     assert one.loc["x", "mean"] == 4.0 and math.isnan(float(one["ci_low"].iloc[0]))
 
 
+def test_differences_are_paired_on_common_random_numbers_else_welch() -> None:
+    from scheduler.simulate.compare import differences
+
+    scenarios = [
+        scenario_from_dict(small()),
+        scenario_from_dict(small(name="no-event", events=[])),
+        scenario_from_dict(small(name="other-days", seed=99)),
+    ]
+    results = run_many(scenarios, 3)
+    d = differences(results).set_index(["scenario", "metric"])
+    assert d.loc[("no-event", "events_held"), "method"] == "paired"
+    assert d.loc[("no-event", "events_held"), "difference"] == -1.0
+    # Same days in both: the demand difference is exactly zero, interval included.
+    row = d.loc[("no-event", "event_engineer_hours")]
+    assert (row["difference"], row["ci_low"], row["ci_high"]) == (-4.0, -4.0, -4.0)
+    served = results[1].replications["home_served"] - results[0].replications["home_served"]
+    assert d.loc[("no-event", "home_served"), "difference"] == pytest.approx(served.mean())
+    assert d.loc[("other-days", "home_served"), "method"] == "welch"
+
+
 # ------------------------------------------------------------------ executors
 
 
@@ -360,7 +380,8 @@ def test_cli_simulates_two_scenarios_and_writes_tables_and_plots(
     assert held["small", "events_held"] == 1 and held["no-event", "events_held"] == 0
     reps = pd.read_csv(out / "replications.csv")
     assert len(reps) == 4
-    for name in ("comparison.csv", "events.csv", "served_vs_coverage.png", "distributions.png"):
+    files = ("comparison.csv", "differences.csv", "events.csv", "served_vs_coverage.png")
+    for name in (*files, "distributions.png"):
         assert (out / name).stat().st_size > 0
     assert "events_held" in capsys.readouterr().out
 

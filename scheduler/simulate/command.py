@@ -44,7 +44,7 @@ def add_command(sub: Any) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run ``fieldroute simulate``; errors propagate for the CLI to report (exit 2 / 1)."""
-    from scheduler.simulate.compare import side_by_side, write_outputs
+    from scheduler.simulate.compare import differences, side_by_side, write_outputs
     from scheduler.simulate.executor import Executor, InlineExecutor, executor_for
     from scheduler.simulate.run import run_many
     from scheduler.simulate.scenario import load_scenario, scenario_names_unique
@@ -75,5 +75,15 @@ def run_command(args: argparse.Namespace) -> int:
     written = write_outputs(results, args.out)
     if not args.quiet:
         print(side_by_side(results).to_string())
+        if len(results) > 1:
+            print(f"\nDifference from {results[0].name} (95% CI):")
+            d = differences(results)
+            for name, group in d.groupby("scenario", sort=False):
+                print(f"  {name} ({group['method'].iloc[0]}):")
+                for row in group.itertuples():
+                    print(
+                        f"    {row.metric:22s} {row.difference:+8.2f} "
+                        f"[{row.ci_low:+.2f}, {row.ci_high:+.2f}]"
+                    )
         print(f"\nWritten to {args.out}: " + ", ".join(p.name for p in written))
     return 0

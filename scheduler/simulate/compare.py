@@ -13,15 +13,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from scipy import stats
 
 from scheduler.network.graph import OSM_ATTRIBUTION
-from scheduler.simulate.run import SimulationResult
+from scheduler.simulate.run import CONFIDENCE, SimulationResult, summarise
 
 __all__ = [
     "HEADLINE",
     "comparison_table",
+    "differences",
+    "paired",
     "plot_distributions",
     "plot_served_vs_coverage",
     "side_by_side",
@@ -76,6 +80,70 @@ def side_by_side(
         for r in results
     }
     return pd.DataFrame(data, index=pd.Index(list(metrics), name="metric"))
+
+
+def paired(a: SimulationResult, b: SimulationResult) -> bool:
+    """Whether replication ``i`` of ``a`` and of ``b`` saw the same home demand (same seed
+    and demand model): then their difference is measured replication by replication."""
+    return (
+        a.scenario.seed == b.scenario.seed
+        and a.scenario.demand == b.scenario.demand
+        and a.scenario.network == b.scenario.network
+        and len(a.replications) == len(b.replications)
+    )
+
+
+def _welch(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Mean of ``y - x`` and its 95% Welch interval (unequal variances)."""
+    diff = float(y.mean() - x.mean())
+    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se = math.sqrt(vx + vy)
+    if se == 0:
+        return diff, diff, diff
+    dof = se**4 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof)) * se
+    return diff, diff - half, diff + half
+
+
+def differences(
+    results: Sequence[SimulationResult], metrics: Sequence[str] = HEADLINE, baseline: int = 0
+) -> pd.DataFrame:
+    """Each scenario minus the ``baseline`` one, per metric: mean difference and its 95%
+    interval. With common random numbers (:func:`paired`) the interval is over the
+    per-replication differences, much narrower than comparing two separate means;
+    otherwise Welch's interval. Columns ``scenario``, ``baseline``, ``metric``, ``method``,
+    ``difference``, ``ci_low``, ``ci_high``."""
+    base = results[baseline]
+    rows = []
+    for r in results:
+        if r is base:
+            continue
+        same_days = paired(base, r)
+        for m in metrics:
+            x = base.replications[m].to_numpy(dtype=np.float64)
+            y = r.replications[m].to_numpy(dtype=np.float64)
+            if np.isnan(x).any() or np.isnan(y).any():
+                diff = low = high = math.nan
+            elif same_days:
+                one = summarise(pd.DataFrame({m: y - x}), [m])
+                diff, low, high = (_stat(one, m, c) for c in ("mean", "ci_low", "ci_high"))
+            elif len(x) > 1 and len(y) > 1:
+                diff, low, high = _welch(x, y)
+            else:
+                diff, low, high = float(y.mean() - x.mean()), math.nan, math.nan
+            rows.append(
+                {
+                    "scenario": r.name,
+                    "baseline": base.name,
+                    "metric": m,
+                    "method": "paired" if same_days else "welch",
+                    "difference": diff,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    columns = ["scenario", "baseline", "metric", "method", "difference", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def plot_served_vs_coverage(results: Sequence[SimulationResult], path: Path) -> Path:
@@ -153,7 +221,8 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def write_outputs(results: Sequence[SimulationResult], out_dir: Path) -> list[Path]:
     """``summary.csv`` (long form), ``comparison.csv`` (side by side), ``replications.csv``,
-    ``events.csv`` and the two plots, under ``out_dir``; returns the paths written."""
+    ``events.csv``, ``differences.csv`` (each scenario minus the first, with two or more)
+    and the two plots, under ``out_dir``; returns the paths written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     summary = out_dir / "summary.csv"
@@ -172,6 +241,10 @@ def write_outputs(results: Sequence[SimulationResult], out_dir: Path) -> list[Pa
     else:
         results[0].events.to_csv(events, index=False)  # the header alone: no candidates
     written.append(events)
+    if len(results) > 1:
+        diffs = out_dir / "differences.csv"
+        differences(results).to_csv(diffs, index=False)
+        written.append(diffs)
     written.append(plot_served_vs_coverage(results, out_dir / "served_vs_coverage.png"))
     written.append(plot_distributions(results, out_dir / "distributions.png"))
     return written
