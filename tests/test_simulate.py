@@ -362,6 +362,33 @@ def test_on_the_road_network_residents_covered_are_those_of_the_events_held() ->
     assert r.events.loc[0, "residents_reached"] == reach.event("square").residents
 
 
+def test_selected_policy_holds_the_events_reaching_most_residents_within_budget() -> None:
+    doc = small(network="bundled", coverage={"minutes": 2, "mode": "drive"})
+    doc["engineers"][0]["count"] = 4
+    doc["events"] = [
+        {"id": "kruununhaka", "lat": 60.1725, "lon": 24.9520, "start": "10:00"},
+        {"id": "kaartinkaupunki", "lat": 60.1660, "lon": 24.9465, "start": "10:00"},
+    ]
+    for e in doc["events"]:
+        e.update(duration_min=120, engineers_required=2)
+    doc["policy"] = {"events": "selected", "budget_hours": 4}
+    s = scenario_from_dict(doc)
+    reach = {e.event_id: e.residents for e in event_coverage(s).events}
+    best = max(reach, key=lambda e: reach[e])
+    one = run(s, replications=2).replications
+    assert list(one["events_held_ids"]) == [best, best]
+    assert (one["residents_covered"] == reach[best]).all()
+    doc["policy"] = {"events": "selected", "budget_hours": 8}
+    both = run(scenario_from_dict(doc), replications=2).replications
+    assert (both["events_held"] == 2).all()
+    assert (both["residents_covered"] >= one["residents_covered"]).all()
+
+
+def test_selected_policy_needs_a_road_network() -> None:
+    with pytest.raises(InputFormatError, match=r"selected.*name a road network"):
+        scenario_from_dict(small(policy={"events": "selected"}))
+
+
 # ------------------------------------------------------------------ command line
 
 

@@ -129,7 +129,7 @@ def _engineers(scenario: Scenario) -> list[Engineer]:
 
 
 def _event_visits(scenario: Scenario) -> list[Visit]:
-    mandatory = scenario.policy is EventPolicy.MANDATORY
+    mandatory = scenario.policy is EventPolicy.MANDATORY  # selected: prizes decide instead
     return [
         Visit(
             id=event_visit_id(e.id),
@@ -290,6 +290,33 @@ def _figures(scenario: Scenario, problem: Problem, plan: Plan, matrix: Matrix) -
     return Outcome(0, None, figures, tuple(h.removeprefix("event:") for h in held))
 
 
+_visit_coverage: dict[Scenario, Any] = {}
+
+
+def _selected_plan(scenario: Scenario, problem: Problem, matrix: Matrix) -> Plan:
+    """The plan whose events the routing model chose (``scheduler.simulate.selection``)."""
+    from scheduler.simulate.coverage import coverage
+    from scheduler.simulate.selection import HomeServiceLimits, select_events
+
+    reach = _visit_coverage.get(scenario)
+    if reach is None:
+        assert scenario.network is not None  # checked by Scenario
+        c = scenario.coverage
+        reach = _visit_coverage[scenario] = coverage(
+            _network(scenario.network),
+            [Location(event_visit_id(e.id), e.lat, e.lon) for e in scenario.events],
+            _residents_of(scenario.network, c.weighted),
+            minutes=c.minutes,
+            mode=c.mode,
+            max_snap_m=scenario.max_snap_m,
+        )
+    sel = scenario.selection
+    limits = HomeServiceLimits(sel.max_home_deferred, sel.max_overtime_min)
+    chosen = select_events(problem, matrix, reach, budget_hours=sel.budget_hours, limits=limits)
+    plan: Plan = chosen.chosen.plan
+    return plan
+
+
 def replicate(task: tuple[Scenario, int, str | None]) -> Outcome:
     """Solve one task: replication ``i`` of ``scenario`` (only ``centre``'s part if given).
 
@@ -303,7 +330,10 @@ def replicate(task: tuple[Scenario, int, str | None]) -> Outcome:
         problem, matrix = day.problem, day.matrix
     else:
         problem, matrix = split_by_centre(day, scenario)[centre]
-    plan = solve(problem, matrix)
+    if scenario.policy is EventPolicy.SELECTED:
+        plan = _selected_plan(scenario, problem, matrix)
+    else:
+        plan = solve(problem, matrix)
     out = _figures(scenario, problem, plan, matrix)
     return Outcome(replication, centre, out.figures, out.events_held)
 

@@ -31,6 +31,7 @@ __all__ = [
     "EventSpec",
     "Scenario",
     "ScenarioFile",
+    "SelectionSettings",
     "Site",
     "SolverSettings",
     "load_scenario",
@@ -159,7 +160,16 @@ class DemandIn(_Strict):
 
 
 class PolicyIn(_Strict):
-    events: Literal["mandatory", "optional"] = "mandatory"
+    """``mandatory``: hold every event that can be staffed; ``optional``: each event by its
+    priority against the home visits; ``selected``: the routing model chooses the events
+    reaching most residents within ``budget_hours`` (engineer-hours at events) while at most
+    ``max_home_deferred`` home visits are deferred and no engineer works more than
+    ``max_overtime_min`` past shift end (needs a road network, for coverage)."""
+
+    events: Literal["mandatory", "optional", "selected"] = "mandatory"
+    budget_hours: float | None = Field(default=None, ge=0, le=10_000, allow_inf_nan=False)
+    max_home_deferred: int | None = Field(default=None, ge=0, le=100_000)
+    max_overtime_min: float | None = Field(default=None, ge=0, le=12 * 60, allow_inf_nan=False)
 
 
 class SolverIn(_Strict):
@@ -206,10 +216,13 @@ class ScenarioFile(_Strict):
 
 class EventPolicy(StrEnum):
     """``mandatory``: events are held unless they truly cannot be staffed (priority 1);
-    ``optional``: each event keeps its own priority and is held only when worth its cost."""
+    ``optional``: each event keeps its own priority and is held only when worth its cost;
+    ``selected``: the routing model picks the events reaching most residents within the
+    limits of :class:`SelectionSettings` (``scheduler.simulate.selection``)."""
 
     MANDATORY = "mandatory"
     OPTIONAL = "optional"
+    SELECTED = "selected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +282,16 @@ class SolverSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SelectionSettings:
+    """Limits on the ``selected`` policy: engineer-hours at events, home visits deferred,
+    minutes of overtime per engineer (None: no limit)."""
+
+    budget_hours: float | None = None
+    max_home_deferred: int | None = None
+    max_overtime_min: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageSettings:
     """Residents within ``minutes`` of an event by ``mode`` ("drive" or "walk")."""
 
@@ -294,8 +317,25 @@ class Scenario:
     solver: SolverSettings = field(default_factory=SolverSettings)
     plan_per_centre: bool = False
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
+    selection: SelectionSettings = field(default_factory=SelectionSettings)
 
     def __post_init__(self) -> None:
+        if self.policy is EventPolicy.SELECTED:
+            if not self.network:
+                raise ProblemError(
+                    f"scenario {self.name!r}",
+                    "policy.events",
+                    "selected",
+                    "chooses events by residents reached: name a road network (network: ...)",
+                )
+            if self.plan_per_centre and len(self.centres) > 1:
+                raise ProblemError(
+                    f"scenario {self.name!r}",
+                    "plan_per_centre",
+                    True,
+                    "cannot be combined with policy selected (residents are counted once "
+                    "across all centres' events)",
+                )
         centre_ids = {c.id for c in self.centres}
         for kind, ids in (
             ("service centre", [c.id for c in self.centres]),
@@ -469,6 +509,9 @@ def scenario_from_model(f: ScenarioFile, base_dir: Path | None = None) -> Scenar
         solver=SolverSettings(f.solver.solution_limit, f.solver.time_limit_s),
         plan_per_centre=f.plan_per_centre,
         coverage=CoverageSettings(f.coverage.minutes, f.coverage.mode, f.coverage.weighted),
+        selection=SelectionSettings(
+            f.policy.budget_hours, f.policy.max_home_deferred, f.policy.max_overtime_min
+        ),
     )
 
 
