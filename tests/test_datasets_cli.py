@@ -1,0 +1,42 @@
+"""``fieldroute generate``: the day as problem JSON and CSVs that read back equal."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from datasets.cli import add_generate, run_generate
+from datasets.csv_formats import read_csv
+from scheduler.io import load_problem
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="fieldroute")
+    add_generate(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_generate_writes_the_json_and_the_csvs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "day"
+    code = run_generate(
+        _args(["generate", "--seed", "3", "--date", "2026-12-05", "--out", str(out)])
+    )
+    assert code == 0
+    problem = load_problem(out / "problem.json")
+    assert problem.date == dt.date(2026, 12, 5) and len(problem.engineers) == 5
+    again = read_csv(out, date=problem.date, timezone=problem.timezone, options=problem.options)
+    assert again == problem
+    printed = capsys.readouterr().out
+    assert "5 engineers, 30 home visits, 1 community event(s)" in printed
+    assert "© OpenStreetMap contributors" in printed
+
+
+def test_generate_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _args(["generate", "--date", "4.12.2026", "--out", "x"])
+    assert "not a date: use YYYY-MM-DD" in capsys.readouterr().err
