@@ -282,6 +282,30 @@ def test_plan_per_centre_splits_engineers_and_visits_between_centres() -> None:
     assert (reps["home_served"] + reps["home_deferred"] == reps["home_demand"]).all()
 
 
+def test_regional_plans_one_solve_per_centre_through_an_executor() -> None:
+    from scheduler.simulate.regional import solve_by_centre
+    from scheduler.validate import validate
+
+    doc = small()
+    doc["service_centres"].append({"id": "west", "lat": 60.1680, "lon": 24.9300})
+    doc["engineers"].append({"id": "w", "service_centre": "west", "count": 2})
+    day = build_day(scenario_from_dict(doc), 0)
+    with ProcessExecutor(2) as pool:
+        parts = solve_by_centre(day.problem, day.matrix, pool)
+    assert list(parts) == ["hq", "west"]
+    assert {e.id for e in parts["west"][0].engineers} == {"w-1", "w-2"}
+    # Every visit is planned in exactly one centre; the repair jobs only where repairers are.
+    ids = [v.id for part, _ in parts.values() for v in part.visits]
+    assert sorted(ids) == sorted(v.id for v in day.problem.visits)
+    assert all(not v.required_skills for v in parts["west"][0].visits)
+    inline = solve_by_centre(day.problem, day.matrix)
+    for cid, (part, plan) in parts.items():
+        assert plan.routes == inline[cid][1].routes
+        index = day.problem.location_index()
+        rows = [index[loc.id] for loc in part.locations]
+        assert validate(part, plan, day.matrix[np.ix_(rows, rows)]) == []
+
+
 def test_summary_mean_and_t_interval_on_a_known_sample() -> None:
     frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "y": [2.0, 2.0, 2.0, 2.0, 2.0]})
     out = summarise(frame, ["x", "y"])

@@ -38,6 +38,7 @@ from scheduler.errors import ProblemError
 from scheduler.kpis import compute_kpis
 from scheduler.simulate.demand import DemandedVisit
 from scheduler.simulate.executor import Executor, InlineExecutor
+from scheduler.simulate.regional import split_by_centre
 from scheduler.simulate.scenario import EventPolicy, Scenario
 from scheduler.travel import HaversineEstimate, Matrix
 
@@ -198,57 +199,6 @@ def build_day(scenario: Scenario, replication: int) -> Day:
     return Day(problem, matrix, demand, provider.name)
 
 
-def _nearest_centre(day: Day, scenario: Scenario, visit: Visit, staffable: set[str]) -> str:
-    index = day.problem.location_index()
-    row = index[visit.location]
-    options = [c.id for c in scenario.centres if c.id in staffable]
-    return min(options, key=lambda c: (int(day.matrix[index[f"centre:{c}"], row]), c))
-
-
-def split_by_centre(day: Day, scenario: Scenario) -> dict[str, tuple[Problem, Matrix]]:
-    """One problem per service centre: its engineers, and the visits nearest to it by
-    drive time (an event goes to the nearest centre that can staff it)."""
-    engineers_at: dict[str, list[Engineer]] = {c.id: [] for c in scenario.centres}
-    for e in day.problem.engineers:
-        assert e.service_center is not None
-        engineers_at[e.service_center].append(e)
-    visits_at: dict[str, list[Visit]] = {c.id: [] for c in scenario.centres}
-    for v in day.problem.visits:
-        staffable = {
-            c
-            for c, engs in engineers_at.items()
-            if sum(1 for e in engs if v.required_skills <= e.skills) >= v.engineers_required
-        }
-        if not staffable:
-            if v.is_event:
-                raise ProblemError(
-                    f"event {v.id.removeprefix('event:')!r}",
-                    "engineers_required",
-                    v.engineers_required,
-                    "no single service centre has that many qualified engineers: "
-                    "plan the centres together (plan_per_centre: false)",
-                )
-            staffable = set(engineers_at)  # dropped with its reason in the nearest centre
-        visits_at[_nearest_centre(day, scenario, v, staffable)].append(v)
-    index = day.problem.location_index()
-    out = {}
-    for c in scenario.centres:
-        visits = visits_at[c.id]
-        used = {f"centre:{c.id}"} | {v.location for v in visits}
-        locations = tuple(loc for loc in day.problem.locations if loc.id in used)
-        rows = [index[loc.id] for loc in locations]
-        problem = Problem(
-            date=day.problem.date,
-            locations=locations,
-            engineers=tuple(engineers_at[c.id]),
-            visits=tuple(visits),
-            service_centers=tuple(s for s in day.problem.service_centers if s.id == c.id),
-            options=day.problem.options,
-        )
-        out[c.id] = (problem, day.matrix[np.ix_(rows, rows)])
-    return out
-
-
 # ------------------------------------------------------------------ one task
 
 
@@ -329,7 +279,7 @@ def replicate(task: tuple[Scenario, int, str | None]) -> Outcome:
     if centre is None:
         problem, matrix = day.problem, day.matrix
     else:
-        problem, matrix = split_by_centre(day, scenario)[centre]
+        problem, matrix = split_by_centre(day.problem, day.matrix)[centre]
     if scenario.policy is EventPolicy.SELECTED:
         plan = _selected_plan(scenario, problem, matrix)
     else:
