@@ -92,6 +92,7 @@ class _Context:
     loc: dict[str, int]
     visits: dict[str, Visit]
     staffing: dict[str, _Staffing] = field(default_factory=dict)
+    fits: dict[tuple[object, ...], bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, problem: Problem, matrix: Matrix) -> _Context:
@@ -110,8 +111,22 @@ class _Context:
         )
 
     def fits_alone(self, e: Engineer, v: Visit, start: int | None = None) -> bool:
-        fixed = None if start is None else {v.id: start}
-        return self.shortfall(e, [v], fixed, at_most=0) == 0
+        # Engineers alike in everything timing depends on share the answer: a fleet of
+        # identical vans is screened once per visit, not once per van.
+        key = (
+            e.start_location,
+            e.end_location,
+            e.shift_start,
+            e.shift_end,
+            e.overtime_max,
+            e.breaks,
+            v.id,
+            start,
+        )
+        if key not in self.fits:
+            fixed = None if start is None else {v.id: start}
+            self.fits[key] = self.shortfall(e, [v], fixed, at_most=0) == 0
+        return self.fits[key]
 
     def event_staffing(self, v: Visit) -> _Staffing:
         if v.id not in self.staffing:
@@ -426,31 +441,30 @@ def _minutes(seconds: int) -> str:
 
 
 def _break_clash(v: Visit, engineers: Sequence[Engineer]) -> str:
-    """``: at any allowed start it leaves no room for the break of ...`` when, for every
-    engineer, the event covers so much of a required break's window that the break fits
-    neither before nor after it (travel ignored, so this is a sufficient reason)."""
+    """``: for 14 of them the event leaves no room for their break (...)`` when, at every
+    allowed start, the event covers so much of a required break's window that the break
+    fits neither before nor after it (travel ignored: a sufficient reason on its own)."""
     starts = sorted({t for w in v.time_windows for t in (w.start, w.end)})
-    if not starts or not engineers:
+    if not starts:
         return ""
     clashes: list[str] = []
     for e in engineers:
-        blocked = None
         for b in e.required_breaks():
             if all(
                 min(t, b.latest_end) - b.earliest_start < b.duration
                 and b.latest_end - max(t + v.duration, b.earliest_start) < b.duration
                 for t in starts
             ):
-                blocked = b
+                clashes.append(
+                    f"{_minutes(b.duration)} between {_clock(b.earliest_start)} and "
+                    f"{_clock(b.latest_end)}"
+                )
                 break
-        if blocked is None:
-            return ""
-        clashes.append(
-            f"{_minutes(blocked.duration)} between {_clock(blocked.earliest_start)} and "
-            f"{_clock(blocked.latest_end)}"
-        )
-    common = clashes[0] if len(set(clashes)) == 1 else "their breaks"
-    return f": the event leaves no room for every engineer's break ({common})"
+    if not clashes:
+        return ""
+    which = "for all of them" if len(clashes) == len(engineers) else (f"for {len(clashes)} of them")
+    common = f" ({clashes[0]})" if len(set(clashes)) == 1 else ""
+    return f": {which} the event leaves no room for their break{common}"
 
 
 def _windows_text(v: Visit) -> str:

@@ -202,7 +202,24 @@ def test_event_covering_everyones_lunch_window_says_the_break_is_why() -> None:
     assert reason.reason is Reason.EVENT_UNDERSTAFFED
     assert "(fixed start 10:00, 3 h 30 min)" in reason.message
     assert reason.message.endswith(
-        "the event leaves no room for every engineer's break (30 min between 11:00 and 13:30)"
+        ": for all of them the event leaves no room for their break (30 min between 11:00 "
+        "and 13:30)"
+    )
+
+
+def test_event_blocked_by_one_lunch_and_one_late_shift_counts_the_break_once() -> None:
+    """e1 cannot take lunch around the event; e2 starts work after it begins: the message
+    blames the break for one of the two only."""
+    lunch = Break(30 * MIN, hm(11), hm(13, 30))
+    engineers = [
+        dataclasses.replace(eng("e1"), breaks=(lunch,)),
+        eng("e2", shift=(hm(11), hm(19))),
+    ]
+    p, m = make(TRIANGLE, engineers, [job("ev", 1, 210, [(hm(10), hm(10))], k=2)])
+    reason = static_reasons(p, m)["ev"]
+    assert reason.reason is Reason.EVENT_UNDERSTAFFED
+    assert reason.message.endswith(
+        ": for 1 of them the event leaves no room for their break (30 min between 11:00 and 13:30)"
     )
 
 
