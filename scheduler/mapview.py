@@ -5,6 +5,7 @@ and no internet: each engineer's route along the roads in its own colour, number
 popups (ETA, service times, window, job, customer), community events as stars, service
 centres as squares, and unassigned visits as grey crosses with their reason. Pan with the
 mouse, zoom with the wheel, click a legend entry to hide or show an engineer's route.
+Dotted lines join each address to the road point its drives start and end at.
 """
 
 from __future__ import annotations
@@ -110,11 +111,17 @@ def plan_map_html(
     where = {loc.id: (loc.lon, loc.lat) for loc in problem.locations}
     engineers = {e.id: e for e in problem.engineers}
     legs_by_engineer: dict[str, list[list[tuple[float, float]]]] = {}
+    # From each location to the road node its drives start or end at (the snap).
+    kerbs_by_engineer: dict[str, list[list[tuple[float, float]]]] = {}
     for feature in geojson.get("features", ()):
         props = feature.get("properties", {})
         if props.get("kind") == "leg":
             coords = [(float(x), float(y)) for x, y in feature["geometry"]["coordinates"]]
             legs_by_engineer.setdefault(props["engineer_id"], []).append(coords)
+            if coords and props.get("from") in where and props.get("to") in where:
+                kerbs_by_engineer.setdefault(props["engineer_id"], []).extend(
+                    ([where[props["from"]], coords[0]], [coords[-1], where[props["to"]]])
+                )
 
     fig = go.Figure()
     if road_graph is not None:
@@ -145,6 +152,16 @@ def plan_map_html(
                 line={"color": colour, "width": 3},
                 name=label,
                 legendgroup=group,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            _lines_trace(
+                kerbs_by_engineer.get(engineer.id, ()),
+                line={"color": colour, "width": 1, "dash": "dot"},
+                name=label,
+                legendgroup=group,
+                showlegend=False,
                 hoverinfo="skip",
             )
         )
