@@ -4,6 +4,7 @@ locations the network cannot serve."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import networkx as nx
 import numpy as np
@@ -39,17 +40,20 @@ def random_locations(network: Network, n: int, seed: int) -> list[Location]:
     ]
 
 
-def test_matrix_equals_networkx_dijkstra_on_random_pairs(helsinki: Network) -> None:
-    """Every entry is networkx's fastest node-to-node travel_time, rounded to seconds."""
-    locations = random_locations(helsinki, 40, seed=3)
-    matrix = travel_time_matrix(helsinki, locations)
-    snaps = snap_locations(helsinki, locations)
+@pytest.mark.parametrize("simplify", [True, False], ids=["simplified", "every-node"])
+def test_matrix_equals_networkx_dijkstra_on_random_pairs(simplify: bool) -> None:
+    """Every entry is networkx's fastest node-to-node travel_time in whole seconds (halves
+    up), on the simplified graph and on the one with every OSM node (searched contracted)."""
+    network = load_network("bundled", simplify=simplify)
+    locations = random_locations(network, 40, seed=3)
+    matrix = travel_time_matrix(network, locations)
+    snaps = snap_locations(network, locations)
     rng = np.random.default_rng(7)
     pairs = rng.integers(0, len(locations), size=(60, 2))
     for i, j in pairs:
         u, v = int(snaps.node_ids[i]), int(snaps.node_ids[j])
-        expected = 0.0 if i == j else nx.dijkstra_path_length(helsinki.graph, u, v, "travel_time")
-        assert matrix[i, j] == round(expected), (i, j)
+        expected = 0.0 if i == j else nx.dijkstra_path_length(network.graph, u, v, "travel_time")
+        assert matrix[i, j] == math.floor(expected + 0.5 + 1e-6), (i, j)
     assert matrix.dtype == np.int64
     assert (np.diag(matrix) == 0).all()
     assert (matrix[~np.eye(len(locations), dtype=bool)] >= 0).all()
@@ -129,3 +133,26 @@ def test_search_split_over_processes_gives_the_same_matrix(
     if not matrix_module.parallel_ok(2, 1):
         pytest.skip("no fork start method, or other threads are running in this process")
     assert (travel_time_matrix(helsinki, locations, workers=2) == serial).all()
+
+
+def test_snapping_finds_the_nodes_osmnx_nearest_nodes_finds(helsinki: Network) -> None:
+    """The kept ball tree answers as osmnx's own vectorised search does."""
+    import osmnx as ox
+
+    locations = random_locations(helsinki, 200, seed=12)
+    snaps = snap_locations(helsinki, locations, max_distance_m=1000)
+    lon = [loc.lon for loc in locations]
+    lat = [loc.lat for loc in locations]
+    nodes, dist = ox.distance.nearest_nodes(helsinki.graph, lon, lat, return_dist=True)
+    assert snaps.node_ids.tolist() == [int(n) for n in nodes]
+    assert np.allclose(snaps.distance_m, dist)
+    assert (helsinki.node_ids[snaps.node_index] == snaps.node_ids).all()
+
+
+def test_snap_summary_reports_mean_max_and_the_farthest_location() -> None:
+    network = network_from_graph(block_graph(), source="hand-built block")
+    near = Location("near", 60.1720, 24.9400)  # ~111 m north of corner 4
+    snaps = snap_locations(network, [corner(1), near], max_distance_m=200)
+    assert snaps.summary() == (
+        "2 location(s) snapped to the road network: mean 56 m, max 111 m ('near')"
+    )

@@ -4,7 +4,10 @@ compressed sparse adjacency that shortest-path searches run on."""
 from __future__ import annotations
 
 import hashlib
+import typing
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -12,6 +15,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from scheduler.errors import NetworkError
+
+if typing.TYPE_CHECKING:
+    from scheduler.network.contraction import Chains
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 """Any data derived from OpenStreetMap must carry this notice (ODbL 1.0)."""
@@ -60,6 +66,22 @@ class Network:
     def node_count(self) -> int:
         return len(self.node_ids)
 
+    @cached_property
+    def chains(self) -> Chains:
+        """The adjacency split into chains between junctions, built on first use (the
+        matrix searches run on the junctions plus the nodes they need)."""
+        from scheduler.network.contraction import build_chains
+
+        return build_chains(self.adjacency)
+
+    @cached_property
+    def node_tree(self) -> Any:
+        """A haversine ``sklearn.neighbors.BallTree`` over the nodes' (lat, lon) in radians,
+        rows in :attr:`node_ids` order; built on first use and kept (snapping)."""
+        from sklearn.neighbors import BallTree
+
+        return BallTree(np.radians(np.column_stack([self.lat, self.lon])), metric="haversine")
+
     def index_of(self, node_ids: npt.ArrayLike) -> IntArray:
         """Positions of OSM ``node_ids`` in :attr:`node_ids` (every id must be in the graph)."""
         ids = np.asarray(node_ids, dtype=np.int64)
@@ -92,15 +114,23 @@ def _adjacency(graph: nx.MultiDiGraph, node_ids: IntArray) -> sp.csr_array:
     vi = np.searchsorted(node_ids, v)
     if (t < 0).any() or not np.isfinite(t).all():
         raise NetworkError("edge travel times must be finite and >= 0 seconds")
-    # Keep the fastest of parallel edges (a sparse constructor would add them up), and a
-    # tiny positive weight for zero-second edges (csgraph treats explicit 0 as "no edge").
-    order = np.lexsort((t, vi, ui))
-    ui, vi, t = ui[order], vi[order], t[order]
-    first = np.ones(len(ui), dtype=bool)
-    first[1:] = (ui[1:] != ui[:-1]) | (vi[1:] != vi[:-1])
-    keep = first & (ui != vi)
+    return fastest_edges(ui, vi, t, n)
+
+
+def fastest_edges(u: IntArray, v: IntArray, seconds: FloatArray, n: int) -> sp.csr_array:
+    """``n x n`` sparse matrix of the fastest of the edges ``u[k] -> v[k]`` (``seconds[k]``).
+
+    Parallel edges keep their minimum (a sparse constructor would add them up), self-loops
+    are dropped, and zero-second edges get a tiny positive weight (csgraph treats an
+    explicit 0 as "no edge").
+    """
+    order = np.lexsort((seconds, v, u))
+    u, v, t = u[order], v[order], seconds[order]
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    keep = first & (u != v)
     t = np.maximum(t[keep], 1e-9)
-    return sp.csr_array((t, (ui[keep], vi[keep])), shape=(n, n))
+    return sp.csr_array((t, (u[keep], v[keep])), shape=(n, n))
 
 
 def _fingerprint(node_ids: IntArray, lon: FloatArray, lat: FloatArray, adj: sp.csr_array) -> str:

@@ -1,5 +1,8 @@
 """Many-to-many travel times on a road network: compiled Dijkstra (scipy.sparse.csgraph).
 
+Searches run on the graph contracted to its junctions plus the requested nodes
+(:mod:`scheduler.network.contraction`): the same fastest times over far fewer nodes.
+
 Seconds are summed as floats along the fastest path and rounded to integer seconds only in
 the final location matrix. With a :class:`~scheduler.network.cache.MatrixCache`, node pairs
 computed before are read from disk and only the rows and columns of new nodes are searched
@@ -28,6 +31,11 @@ from scheduler.travel import Matrix
 SOURCES_PER_CHUNK = 256
 """Sources searched per Dijkstra call: bounds memory to chunk x graph nodes x 8 bytes."""
 
+HALF_SECOND_SLACK = 1e-6
+"""Seconds within this of a half second round up as the half does: float sums of the same
+path added in another order (contracted chains, networkx) differ by about 1e-12 s, and
+OSM edge times have five decimals, so exact halves are common in large matrices."""
+
 PARALLEL_MIN_WORK = 4_000_000
 """Sources x graph nodes from which ``workers > 1`` splits the search over processes (below
 it, starting them costs more than it saves; scipy's Dijkstra holds the GIL, so threads
@@ -44,6 +52,13 @@ def parallel_ok(workers: int, work: int) -> bool:
         and threading.active_count() == 1
         and "fork" in multiprocessing.get_all_start_methods()
     )
+
+
+def whole_seconds(seconds: FloatArray) -> IntArray:
+    """Round float seconds to int64, halves up, insensitive to the order of summation
+    (see :data:`HALF_SECOND_SLACK`)."""
+    out: IntArray = np.floor(seconds + (0.5 + HALF_SECOND_SLACK)).astype(np.int64)
+    return out
 
 
 def _search(graph: sp.csr_array, sources: IntArray, targets: IntArray) -> FloatArray:
@@ -83,9 +98,13 @@ def node_seconds(
     numpy.ndarray
         float64 seconds, shape ``(len(sources), len(targets))``.
     """
-    graph = network.adjacency.T.tocsr() if reverse else network.adjacency
+    # Search only the junctions and the nodes asked for (exact, see contraction.py).
+    graph, position = network.chains.contracted(np.union1d(sources, targets))
+    if reverse:
+        graph = graph.T.tocsr()
+    sources, targets = position[sources], position[targets]
     n = max(1, min(workers, len(sources)))
-    if not parallel_ok(n, len(sources) * network.node_count):
+    if not parallel_ok(n, len(sources) * graph.shape[0]):
         return _search(graph, sources, targets)
     parts = np.array_split(sources, n)
     with warnings.catch_warnings():
@@ -168,7 +187,7 @@ def travel_time_matrix(
     """Driving seconds between every ordered pair of ``locations`` over ``network``.
 
     Each location is snapped to its nearest node (:func:`snap_locations`); the time is the
-    fastest node-to-node drive, rounded to whole seconds.
+    fastest node-to-node drive, rounded to whole seconds (halves up, :func:`whole_seconds`).
 
     Parameters
     ----------
@@ -205,5 +224,5 @@ def travel_time_matrix(
             "the network is not strongly connected there; load it with load_network, which "
             "keeps the largest strongly connected component, or use a larger extract"
         )
-    out: Matrix = np.rint(seconds).astype(np.int64)
+    out: Matrix = whole_seconds(seconds)
     return out

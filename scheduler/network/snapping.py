@@ -1,4 +1,11 @@
-"""Snap locations to their nearest road-network node in one vectorised search."""
+"""Snap locations to their nearest road-network node in one vectorised search.
+
+The search is the one ``osmnx.distance.nearest_nodes`` runs on an unprojected graph (a
+haversine ball tree over the nodes, distances times osmnx's Earth radius), but the tree is
+built once per network and kept: ``nearest_nodes`` rebuilds a GeoDataFrame of all nodes
+and the tree on every call, which measured 0.3 s per call on the 13,752-node Liechtenstein
+graph, most of the 0.5 s budget for adding locations to a cached matrix.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +46,18 @@ class Snaps:
     def __len__(self) -> int:
         return len(self.location_ids)
 
+    def summary(self) -> str:
+        """One line for the user: how many locations, mean and largest snap distance, and
+        which location is farthest from its road node."""
+        if not len(self):
+            return "no locations to snap"
+        far = int(np.argmax(self.distance_m))
+        return (
+            f"{len(self)} location(s) snapped to the road network: mean "
+            f"{float(np.mean(self.distance_m)):,.0f} m, max {float(self.distance_m[far]):,.0f} m "
+            f"({self.location_ids[far]!r})"
+        )
+
 
 def snap_locations(
     network: Network,
@@ -46,7 +65,7 @@ def snap_locations(
     *,
     max_distance_m: float = DEFAULT_MAX_SNAP_M,
 ) -> Snaps:
-    """Nearest node of every location (one ``osmnx.distance.nearest_nodes`` call).
+    """Nearest node of every location, in one vectorised ball-tree query (see the module).
 
     Parameters
     ----------
@@ -62,7 +81,7 @@ def snap_locations(
     NetworkError
         Naming every location farther than ``max_distance_m`` and its distance.
     """
-    import osmnx as ox
+    from osmnx.distance import EARTH_RADIUS_M
 
     if not max_distance_m > 0:
         raise NetworkError(f"max_distance_m = {max_distance_m!r}: must be > 0 metres")
@@ -70,11 +89,10 @@ def snap_locations(
     if not ids:
         empty = np.zeros(0, dtype=np.int64)
         return Snaps(ids, empty, empty.copy(), np.zeros(0, dtype=np.float64))
-    lon = np.array([loc.lon for loc in locations], dtype=np.float64)
-    lat = np.array([loc.lat for loc in locations], dtype=np.float64)
-    nearest, dist = ox.distance.nearest_nodes(network.graph, lon, lat, return_dist=True)
-    node_ids = np.asarray(nearest, dtype=np.int64)
-    distance = np.asarray(dist, dtype=np.float64)
+    points = np.radians([(loc.lat, loc.lon) for loc in locations])
+    radians, rows = network.node_tree.query(points, k=1)
+    node_index = np.asarray(rows[:, 0], dtype=np.int64)
+    distance = np.asarray(radians[:, 0], dtype=np.float64) * EARTH_RADIUS_M
     far = np.flatnonzero(distance > max_distance_m)
     if len(far):
         listed = ", ".join(f"{ids[i]!r} is {distance[i]:,.0f} m away" for i in far[:5])
@@ -84,4 +102,4 @@ def snap_locations(
             f"(limit {max_distance_m:,.0f} m): {listed}{more}. Check their coordinates, use "
             "a network that covers them, or raise the snap limit (max_snap_m, --max-snap)"
         )
-    return Snaps(ids, node_ids, network.index_of(node_ids), distance)
+    return Snaps(ids, network.node_ids[node_index], node_index, distance)
