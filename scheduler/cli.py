@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
         help="with --network: reject locations farther than this from a road (default 500)",
     )
     solve.add_argument(
+        "--speed",
+        action="append",
+        default=[],
+        metavar="HIGHWAY=KPH",
+        help="with --network: speed of an OSM highway type where its roads have no maxspeed "
+        "tag, e.g. --speed residential=25 --speed motorway=110 (repeatable)",
+    )
+    solve.add_argument(
         "--geojson",
         type=Path,
         metavar="PATH",
@@ -204,12 +212,18 @@ def _solve(args: argparse.Namespace) -> int:
     network = None
     if args.network is not None and (problem.travel_time_matrix is None or args.geojson):
         from scheduler.network import load_network
+        from scheduler.network.speeds import parse_speed_overrides
 
-        network = load_network(args.network)
+        network = load_network(args.network, speeds_kph=parse_speed_overrides(args.speed) or None)
+    elif args.speed and args.network is None:
+        raise NetworkError("--speed changes road speeds: it needs --network SOURCE")
     provider: TravelTimeProvider | None = HaversineEstimate() if args.haversine else None
     if network is not None and problem.travel_time_matrix is None:
-        from scheduler.network import MatrixCache, RoadNetwork, default_cache_dir
+        from scheduler.network import MatrixCache, RoadNetwork, default_cache_dir, snap_locations
 
+        snaps = snap_locations(network, problem.locations, max_distance_m=args.max_snap)
+        if not args.quiet:
+            print(snaps.summary(), file=sys.stderr)
         cache = MatrixCache(default_cache_dir() / "matrices")
         provider = RoadNetwork(network, max_snap_m=args.max_snap, cache=cache)
     matrix, source = travel_time_matrix_for(problem, provider)

@@ -100,3 +100,52 @@ def test_cache_is_a_matrix_cache_under_the_env_dir(cache_dir: Path) -> None:
 
     assert default_cache_dir() == cache_dir
     assert MatrixCache(default_cache_dir()).directory == cache_dir
+
+
+def test_speed_overrides_reach_the_road_times_and_their_own_cache_file(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--speed unclassified=5 (the only untagged roads of central Helsinki) slows those
+    roads, so the graph has a new fingerprint and its matrices a new cache file; the snap
+    summary names the location farthest from a road."""
+    argv = ["solve", str(EXAMPLE), "--network", "bundled", "--max-snap", "1100"]
+    argv += ["--solution-limit", "20", "--out", str(tmp_path / "plan.json")]
+    assert main([*argv, "--quiet"]) == EXIT_OK
+    default_files = set(cache_dir.glob("matrices/matrix-*.npz"))
+    assert main([*argv, "--speed", "unclassified=5"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "14 location(s) snapped to the road network: mean" in err
+    assert "max 1,028 m ('topeliuksenkatu-5')" in err
+    slow = load_network("bundled", speeds_kph={"unclassified": 5})
+    assert slow.fingerprint != load_network("bundled").fingerprint
+    assert {p.name for p in set(cache_dir.glob("matrices/*.npz")) - default_files} == {
+        f"matrix-{slow.fingerprint}.npz"
+    }
+    untagged = [d for *_, d in slow.graph.edges(data=True) if d.get("maxspeed") is None]
+    assert untagged and {d["speed_kph"] for d in untagged} == {5}
+
+
+@pytest.mark.parametrize(
+    ("speed", "says"),
+    [
+        ("residential", "expected HIGHWAY=KPH"),
+        ("residential=-3", "expected HIGHWAY=KPH"),
+        ("residental=25", "'residental': no road of that type"),
+    ],
+)
+def test_bad_speed_exits_2_saying_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], speed: str, says: str
+) -> None:
+    argv = ["solve", str(EXAMPLE), "--network", "bundled", "--max-snap", "1100"]
+    code = main([*argv, "--speed", speed, "--out", str(tmp_path / "p.json"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == EXIT_BAD_INPUT
+    assert err.startswith("fieldroute: error: ") and says in err and "Traceback" not in err
+
+
+def test_speed_without_a_network_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["solve", str(EXAMPLE), "--speed", "residential=25", "--out", str(tmp_path / "p")])
+    assert code == EXIT_BAD_INPUT
+    assert "--speed changes road speeds: it needs --network" in capsys.readouterr().err

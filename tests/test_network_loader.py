@@ -216,3 +216,27 @@ def test_public_api_exposes_the_network_entry_points() -> None:
     assert scheduler.RoadNetwork is scheduler.network.RoadNetwork
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = scheduler.no_such_name
+
+
+def test_speed_for_a_type_no_road_has_is_refused_as_a_likely_typo() -> None:
+    with pytest.raises(NetworkError, match=r"'residental': no road of that type.*residential"):
+        load_network(TINY_OSM, speeds_kph={"residental": 25})
+    # A default type absent from this small file is fine (the same table serves any city).
+    assert load_network(TINY_OSM, speeds_kph={"motorway": 120}).node_count > 0
+
+
+def test_graphml_cache_saved_with_other_speeds_gets_the_asked_speeds(tmp_path: Path) -> None:
+    """A cache written with residential=10 is not reused as-is by a load with the defaults
+    (nor the other way round): the times follow the speeds asked for."""
+    cached = tmp_path / "tiny.graphml"
+    slow = load_network(
+        TINY_OSM, simplify=False, speeds_kph={"residential": 10}, graphml_cache=cached
+    )
+    default = load_network(TINY_OSM, simplify=False)
+    assert slow.fingerprint != default.fingerprint
+    again = load_network(TINY_OSM, simplify=False, graphml_cache=cached)
+    assert again.fingerprint == default.fingerprint
+    slow_again = load_network(
+        TINY_OSM, simplify=False, speeds_kph={"residential": 10}, graphml_cache=cached
+    )
+    assert slow_again.fingerprint == slow.fingerprint

@@ -30,7 +30,12 @@ from scheduler.network.sources import (
     describe,
     parse_source,
 )
-from scheduler.network.speeds import DEFAULT_FALLBACK_KPH, add_travel_times
+from scheduler.network.speeds import (
+    DEFAULT_FALLBACK_KPH,
+    SPEEDS_ATTR,
+    add_travel_times,
+    speed_settings,
+)
 
 SOURCE_ATTR = "fieldroute_source"
 
@@ -165,7 +170,9 @@ def load_network(
         ``"point:LAT,LON,METRES"``; see :func:`scheduler.network.sources.parse_source`.
     speeds_kph
         Per-``highway`` speeds in km/h replacing the defaults used where an edge has no
-        usable ``maxspeed`` tag (:data:`scheduler.network.speeds.DEFAULT_SPEEDS_KPH`).
+        usable ``maxspeed`` tag (:data:`scheduler.network.speeds.DEFAULT_SPEEDS_KPH`). A
+        type that is neither a default nor on any road of the network is refused (a typo
+        would change nothing). Other speeds give other times, hence another fingerprint.
         A GraphML file keeps the travel times saved in it unless this is given.
     fallback_kph
         Speed in km/h for highway types with neither a tag nor a default.
@@ -178,8 +185,9 @@ def load_network(
         Online sources: where osmnx may cache server responses (``None``: no cache).
     graphml_cache
         A ``.graphml`` path to keep the network in: read instead of the source when it
-        exists and was saved from the same source with the same ``simplify``, otherwise
-        written after loading. Download once, then work offline.
+        exists and was saved from the same source with the same ``simplify`` (its travel
+        times are recomputed when they were saved with other speeds), otherwise written
+        after loading. Download once, then work offline.
 
     Returns
     -------
@@ -201,7 +209,8 @@ def load_network(
             graph = _read_graphml(cached)
             same = graph.graph.get(SOURCE_ATTR) == origin
             if same and bool(graph.graph.get("simplified", False)) == simplify:
-                if speeds_kph is not None:
+                # Saved with other speeds (or by an older version): recompute the times.
+                if graph.graph.get(SPEEDS_ATTR) != speed_settings(speeds_kph, fallback_kph):
                     add_travel_times(graph, speeds_kph=speeds_kph, fallback_kph=fallback_kph)
                 return network_from_graph(graph, source=origin)
         network = load_network(

@@ -7,8 +7,10 @@ Uses osmnx's ``add_edge_speeds`` / ``add_edge_travel_times``: an edge with a usa
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 import networkx as nx
@@ -58,6 +60,60 @@ def speed_table(overrides: Mapping[str, float] | None = None) -> dict[str, float
     return table
 
 
+SPEEDS_ATTR = "fieldroute_speeds"
+"""Graph attribute holding :func:`speed_settings` of the travel times on its edges."""
+
+HIGHWAY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def parse_speed_overrides(items: Iterable[str]) -> dict[str, float]:
+    """``["motorway=100", "residential=25"]`` (as ``--speed`` takes them) -> km/h per
+    ``highway`` type.
+
+    Raises
+    ------
+    NetworkError
+        For an item that is not ``HIGHWAY=KPH`` with a positive speed, or a type given twice.
+    """
+    out: dict[str, float] = {}
+    for item in items:
+        highway, sep, value = item.partition("=")
+        highway = highway.strip()
+        try:
+            kph = float(value)
+        except ValueError:
+            kph = math.nan
+        if not (sep and HIGHWAY_NAME.fullmatch(highway) and math.isfinite(kph) and kph > 0):
+            raise NetworkError(
+                f"speed {item!r}: expected HIGHWAY=KPH with an OSM highway type and a "
+                "positive speed in km/h, e.g. residential=25 or motorway=110"
+            )
+        if highway in out:
+            raise NetworkError(f"speed for {highway!r} given twice: {out[highway]:g} and {kph:g}")
+        out[highway] = kph
+    return out
+
+
+def speed_settings(
+    speeds_kph: Mapping[str, float] | None = None, fallback_kph: float = DEFAULT_FALLBACK_KPH
+) -> str:
+    """The speeds travel times were computed with, as canonical JSON (kept in saved
+    GraphML so a cached graph is reused only with the same speeds)."""
+    table = speed_table(speeds_kph)
+    return json.dumps({"speeds_kph": table, "fallback_kph": fallback_kph}, sort_keys=True)
+
+
+def _highways(graph: nx.MultiDiGraph) -> set[str]:
+    """Every ``highway`` value on the graph's edges (simplified edges may carry a list)."""
+    found: set[str] = set()
+    for *_, value in graph.edges(data="highway"):
+        if isinstance(value, list):
+            found.update(str(v) for v in value)
+        elif value is not None:
+            found.add(str(value))
+    return found
+
+
 def add_travel_times(
     graph: nx.MultiDiGraph,
     *,
@@ -86,6 +142,15 @@ def add_travel_times(
         raise NetworkError(f"fallback_kph = {fallback_kph!r}: must be a positive speed in km/h")
     if graph.number_of_edges() == 0:
         raise NetworkError("the road network has no drivable edges: use a larger extract or area")
-    ox.add_edge_speeds(graph, hwy_speeds=speed_table(speeds_kph), fallback=fallback_kph)
+    table = speed_table(speeds_kph)
+    unknown = sorted(set(speeds_kph or {}) - set(DEFAULT_SPEEDS_KPH) - _highways(graph))
+    if unknown:  # most likely a typo: it would silently change nothing
+        raise NetworkError(
+            f"speed for highway type(s) {', '.join(map(repr, unknown))}: no road of that "
+            f"type in this network and not a default type; known types: "
+            f"{', '.join(DEFAULT_SPEEDS_KPH)}"
+        )
+    ox.add_edge_speeds(graph, hwy_speeds=table, fallback=fallback_kph)
     ox.add_edge_travel_times(graph)
+    graph.graph[SPEEDS_ATTR] = speed_settings(speeds_kph, fallback_kph)
     return graph
