@@ -350,8 +350,10 @@ def test_process_pool_and_dask_give_the_same_numbers_as_inline() -> None:
 
     scenarios = [scenario_from_dict(small()), scenario_from_dict(small(name="other", seed=3))]
     inline = run_many(scenarios, 2, InlineExecutor())
+    heard: list[tuple[int, int]] = []
     with ProcessExecutor(2) as pool:
-        pooled = run_many(scenarios, 2, pool)
+        pooled = run_many(scenarios, 2, pool, lambda done, total: heard.append((done, total)))
+    assert heard == [(1, 4), (2, 4), (3, 4), (4, 4)]
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None

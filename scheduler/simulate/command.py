@@ -66,12 +66,20 @@ def run_command(args: argparse.Namespace) -> int:
             f"on {executor.name}",
             file=sys.stderr,
         )
+    end = "\r" if sys.stderr.isatty() else "\n"
+
+    def report(done: int, total: int) -> None:
+        if not args.quiet:
+            print(f"  {done}/{total} days planned", end=end, file=sys.stderr, flush=True)
+
     try:
-        results = run_many(scenarios, args.replications, executor)
+        results = run_many(scenarios, args.replications, executor, report)
     finally:
         close = getattr(executor, "close", None)
         if close is not None:
             close()
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
     written = write_outputs(results, args.out)
     if not args.quiet:
         print(side_by_side(results).to_string())

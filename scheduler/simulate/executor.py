@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Protocol, TypeVar
 
 from scheduler.errors import ProblemError
@@ -20,6 +20,7 @@ __all__ = [
     "Executor",
     "InlineExecutor",
     "ProcessExecutor",
+    "Progress",
     "executor_for",
 ]
 
@@ -27,13 +28,20 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+Progress = Callable[[int, int], None]
+"""Called with (tasks done, tasks in all) as tasks finish."""
+
+
 class Executor(Protocol):
-    """Runs ``fn`` over ``items`` and returns the results in the order of ``items``."""
+    """Runs ``fn`` over ``items`` and returns the results in the order of ``items``;
+    ``progress`` hears of each finished task."""
 
     @property
     def name(self) -> str: ...
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
+    ) -> list[R]: ...
 
 
 class InlineExecutor:
@@ -41,8 +49,15 @@ class InlineExecutor:
 
     name = "inline"
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        return [fn(x) for x in items]
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
+    ) -> list[R]:
+        out = []
+        for x in items:
+            out.append(fn(x))
+            if progress is not None:
+                progress(len(out), len(items))
+        return out
 
 
 class ProcessExecutor:
@@ -60,13 +75,19 @@ class ProcessExecutor:
     def name(self) -> str:
         return f"process pool ({self.workers} workers)"
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
+    ) -> list[R]:
         if not items:
             return []
         if self._pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
-        return list(self._pool.map(fn, items))
+        futures = [self._pool.submit(fn, x) for x in items]
+        if progress is not None:
+            for done, _ in enumerate(as_completed(futures), start=1):
+                progress(done, len(futures))
+        return [f.result() for f in futures]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -114,11 +135,18 @@ class DaskExecutor:
     def name(self) -> str:
         return f"dask cluster at {self.client.scheduler_info().get('address', '?')}"
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
+    ) -> list[R]:
         if not items:
             return []
+        from distributed import as_completed as dask_completed
+
         # pure=False: equal arguments are still separate tasks (no result sharing by key).
         futures = self.client.map(fn, list(items), pure=False)
+        if progress is not None:
+            for done, _ in enumerate(dask_completed(futures), start=1):  # type: ignore[no-untyped-call]
+                progress(done, len(futures))
         results: list[R] = self.client.gather(futures)  # type: ignore[no-untyped-call]
         return results
 

@@ -37,7 +37,7 @@ from scheduler.domain import (
 from scheduler.errors import ProblemError
 from scheduler.kpis import compute_kpis
 from scheduler.simulate.demand import DemandedVisit
-from scheduler.simulate.executor import Executor, InlineExecutor
+from scheduler.simulate.executor import Executor, InlineExecutor, Progress
 from scheduler.simulate.regional import split_by_centre
 from scheduler.simulate.scenario import EventPolicy, Scenario
 from scheduler.travel import HaversineEstimate, Matrix
@@ -429,9 +429,13 @@ def _tasks(scenario: Scenario, replications: int) -> list[tuple[Scenario, int, s
 
 
 def run_many(
-    scenarios: Sequence[Scenario], replications: int, executor: Executor | None = None
+    scenarios: Sequence[Scenario],
+    replications: int,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> list[SimulationResult]:
-    """Every scenario's replications as one batch through ``executor`` (default: inline)."""
+    """Every scenario's replications as one batch through ``executor`` (default: inline);
+    ``progress`` hears (solves done, solves in all) as they finish."""
     if replications < 1:
         raise ProblemError("simulation", "replications", replications, "must be >= 1")
     executor = executor or InlineExecutor()
@@ -441,7 +445,7 @@ def run_many(
         batch = _tasks(s, replications)
         owners += [k] * len(batch)
         tasks += batch
-    outcomes = executor.map(replicate, tasks)
+    outcomes = executor.map(replicate, tasks, progress)
     results = []
     for k, scenario in enumerate(scenarios):
         mine = [o for owner, o in zip(owners, outcomes, strict=True) if owner == k]
@@ -476,7 +480,10 @@ def run_many(
 
 
 def run(
-    scenario: Scenario, replications: int = 10, executor: Executor | None = None
+    scenario: Scenario,
+    replications: int = 10,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> SimulationResult:
     """Simulate ``replications`` days of ``scenario`` (see the module docstring)."""
-    return run_many([scenario], replications, executor)[0]
+    return run_many([scenario], replications, executor, progress)[0]
