@@ -14,7 +14,16 @@ from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
 from api.jobs import JobRunner
-from api.routes import centres, engineers, health, plans, schedule, simulations, visits
+from api.routes import (
+    centres,
+    engineers,
+    health,
+    plans,
+    schedule,
+    simulations,
+    uploads,
+    visits,
+)
 from api.simulations import SimulationRunner
 
 log = logging.getLogger("fieldroute.api")
@@ -90,6 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
-    for module in (health, centres, engineers, schedule, visits, plans, simulations):
+    for module in (health, centres, engineers, schedule, visits, plans, simulations, uploads):
         app.include_router(module.router)
     return app

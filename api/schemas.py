@@ -389,5 +389,13 @@ class ScheduleOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
 
+class CsvUploadOut(BaseModel):
+    """What a CSV upload created, by id."""
+
+    service_centre_ids: list[str]
+    engineer_ids: list[str]
+    visit_ids: list[str]
+
+
 class ErrorOut(BaseModel):
     detail: Any
