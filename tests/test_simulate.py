@@ -69,7 +69,7 @@ SMALL: dict[str, Any] = {
             {"area": "south", "job_type": "repair", "visits_per_day": 3},
         ],
     },
-    "solver": {"solution_limit": 8, "time_limit_s": 120},
+    "solver": {"solution_limit": 8, "time_limit_s": 30},
 }
 
 

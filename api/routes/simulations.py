@@ -6,13 +6,14 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.auth import Principal, Role
 from api.db.models import SimulationJob
 from api.deps import SessionDep, SettingsDep, Staff, require
-from api.routes.common import ERRORS, Limit, Offset, body_error, get_or_404
+from api.routes.common import ERRORS, Limit, Offset, get_or_404
 from api.schemas import PlanStatus
 from scheduler.errors import InputFormatError, ProblemError
 from scheduler.simulate.scenario import ScenarioFile, scenario_from_model
@@ -80,19 +81,26 @@ def _summary(row: SimulationJob) -> SimulationSummaryOut:
     )
 
 
+def _invalid(loc: tuple[str, ...], message: str, value: object) -> RequestValidationError:
+    """A 422 at ``body.<loc>``, shaped like FastAPI's own validation errors."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", *loc), "msg": message, "input": value}]
+    )
+
+
 def _check_scenario(scenario: ScenarioFile, road_network: str | None) -> None:
     """422 for what the server will not do: read files, load networks it was not given."""
     allowed = sorted({"bundled"} | ({road_network} if road_network else set()))
     if scenario.network is not None and scenario.network not in allowed:
-        raise body_error(
-            "scenario.network",
+        raise _invalid(
+            ("scenario", "network"),
             f"this server simulates on {allowed} only (or null for straight-line "
             "estimates); it does not read other files or download networks for a request",
             scenario.network,
         )
     if scenario.demand.fit is not None:
-        raise body_error(
-            "scenario.demand.fit",
+        raise _invalid(
+            ("scenario", "demand", "fit"),
             "fitting demand from a CSV file needs the command line (fieldroute simulate); "
             "give rates per area and job type here",
             scenario.demand.fit.days,
@@ -100,7 +108,7 @@ def _check_scenario(scenario: ScenarioFile, road_network: str | None) -> None:
     try:
         scenario_from_model(scenario, base_dir=None)
     except (ProblemError, InputFormatError) as e:
-        raise body_error("scenario", str(e)) from None
+        raise _invalid(("scenario",), str(e), None) from None
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
@@ -115,6 +123,12 @@ def create_simulation(
     """Queue a simulation of ``replications`` days of the scenario; poll
     ``GET /simulations/{id}``. 422 names the scenario field at fault."""
     _check_scenario(body.scenario, settings.road_network)
+    if body.scenario.solver.time_limit_s > settings.max_time_limit_s:
+        raise _invalid(
+            ("scenario", "solver", "time_limit_s"),
+            f"must be <= {settings.max_time_limit_s:g} seconds per solve on this server",
+            body.scenario.solver.time_limit_s,
+        )
     row = SimulationJob(
         name=body.scenario.name,
         status=PlanStatus.QUEUED.value,

@@ -66,6 +66,11 @@ def test_only_planners_start_simulations(client: TestClient, dispatcher: dict[st
         ({"replications": 0}, "replications", "greater than or equal to 1"),
         ({"scenario": {**SMALL, "colour": "red"}}, "colour", "Extra inputs"),
         ({"scenario": {**SMALL, "network": "/etc/passwd"}}, "network", "does not read"),
+        (
+            {"scenario": {**SMALL, "solver": {"time_limit_s": 999}}},
+            "time_limit_s",
+            "seconds per solve on this server",
+        ),
         ({"scenario": "events.0.engineers_required=9"}, "engineers_required", "more than the 3"),
         ({"scenario": "fit"}, "fit", "command line"),
     ],
