@@ -75,6 +75,22 @@ class DaySize:
     min_nodes: int
     time_limit_s: float
 
+    def __post_init__(self) -> None:
+        if self.service_centers < 1:
+            raise ProblemError("day size", "service_centers", self.service_centers, "must be >= 1")
+        if self.engineers < self.service_centers:
+            raise ProblemError(
+                "day size",
+                "engineers",
+                self.engineers,
+                f"must be at least one per service centre ({self.service_centers})",
+            )
+        for name in ("visits", "events", "min_nodes"):
+            if getattr(self, name) < 0:
+                raise ProblemError("day size", name, getattr(self, name), "must be >= 0")
+        if not self.time_limit_s > 0:
+            raise ProblemError("day size", "time_limit_s", self.time_limit_s, "must be > 0")
+
 
 SIZES: dict[str, DaySize] = {
     "small": DaySize(engineers=5, visits=30, events=1, service_centers=1, min_nodes=30,

@@ -150,3 +150,8 @@ def test_the_day_round_trips_through_the_problem_file(small: Problem) -> None:
     again = problem_from_json(json.dumps(problem_to_json(small)))
     assert again == small
     assert [v.details for v in again.visits] == [v.details for v in small.visits]
+
+
+def test_a_size_without_an_engineer_per_centre_is_refused() -> None:
+    with pytest.raises(ProblemError, match="at least one per service centre"):
+        DaySize(engineers=1, visits=5, events=0, service_centers=2, min_nodes=1, time_limit_s=1)
