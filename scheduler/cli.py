@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     from benchmarks.vrplib_bench import add_command as add_bench
 
     add_bench(sub)
+    from datasets.cli import add_generate
+
+    add_generate(sub)
     from api.cli import add_commands  # the HTTP service's commands: serve, token create
 
     add_commands(sub)
@@ -271,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from benchmarks.vrplib_bench import run as run_bench
 
             return run_bench(args)
+        if args.command == "generate":
+            from datasets.cli import run_generate
+
+            return run_generate(args)
         if args.command in ("serve", "token"):
             from api.cli import run
 

@@ -40,3 +40,16 @@ def test_generate_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         _args(["generate", "--date", "4.12.2026", "--out", "x"])
     assert "not a date: use YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_fieldroute_generate_runs_and_refuses_a_size_the_network_cannot_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scheduler.cli import main
+
+    assert main(["generate", "--size", "small", "--out", str(tmp_path / "ok")]) == 0
+    assert (tmp_path / "ok" / "visits.csv").is_file()
+    assert main(["generate", "--size", "city", "--out", str(tmp_path / "no")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fieldroute: error: size 'city' needs a road network")
+    assert not (tmp_path / "no").exists(), "nothing written"
