@@ -23,8 +23,9 @@ from scheduler.simulate import (
     scenario_from_dict,
     summarise,
 )
+from scheduler.simulate.day import build_day, event_coverage
 from scheduler.simulate.demand import Area, fit_rates
-from scheduler.simulate.run import build_day, event_coverage, replicate
+from scheduler.simulate.run import replicate
 
 # A small day in central Helsinki on straight-line travel times: 3 engineers, one event
 # needing 2 of them, about 8 home visits; few solutions per solve keep it fast.

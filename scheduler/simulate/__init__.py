@@ -15,8 +15,9 @@ from scheduler.simulate.executor import (
     ProcessExecutor,
     executor_for,
 )
-from scheduler.simulate.run import METRICS, SimulationResult, run, run_many, summarise
+from scheduler.simulate.run import METRICS, SimulationResult, run, run_many
 from scheduler.simulate.scenario import Scenario, load_scenario, scenario_from_dict
+from scheduler.simulate.stats import summarise
 
 __all__ = [
     "METRICS",

@@ -16,10 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 from scheduler.network.graph import OSM_ATTRIBUTION
-from scheduler.simulate.run import CONFIDENCE, SimulationResult, summarise
+from scheduler.simulate.run import SimulationResult
+from scheduler.simulate.stats import summarise, welch
 
 __all__ = [
     "HEADLINE",
@@ -93,18 +93,6 @@ def paired(a: SimulationResult, b: SimulationResult) -> bool:
     )
 
 
-def _welch(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Mean of ``y - x`` and its 95% Welch interval (unequal variances)."""
-    diff = float(y.mean() - x.mean())
-    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-    se = math.sqrt(vx + vy)
-    if se == 0:
-        return diff, diff, diff
-    dof = se**4 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof)) * se
-    return diff, diff - half, diff + half
-
-
 def differences(
     results: Sequence[SimulationResult], metrics: Sequence[str] = HEADLINE, baseline: int = 0
 ) -> pd.DataFrame:
@@ -128,7 +116,7 @@ def differences(
                 one = summarise(pd.DataFrame({m: y - x}), [m])
                 diff, low, high = (_stat(one, m, c) for c in ("mean", "ci_low", "ci_high"))
             elif len(x) > 1 and len(y) > 1:
-                diff, low, high = _welch(x, y)
+                diff, low, high = welch(x, y)
             else:
                 diff, low, high = float(y.mean() - x.mean()), math.nan, math.nan
             rows.append(

@@ -20,37 +20,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from scheduler.domain import (
-    Engineer,
-    Location,
     Plan,
     Problem,
-    ServiceCenter,
-    SolveOptions,
-    Visit,
-    VisitKind,
 )
 from scheduler.errors import ProblemError
 from scheduler.kpis import compute_kpis
-from scheduler.simulate.demand import DemandedVisit
+from scheduler.simulate.day import build_day, event_coverage, event_visit_id
 from scheduler.simulate.executor import Executor, InlineExecutor, Progress
 from scheduler.simulate.regional import split_by_centre
 from scheduler.simulate.scenario import EventPolicy, Scenario
-from scheduler.travel import HaversineEstimate, Matrix
+from scheduler.simulate.stats import summarise
+from scheduler.travel import Matrix
 
 __all__ = [
     "METRICS",
-    "Day",
+    "Outcome",
     "SimulationResult",
-    "build_day",
-    "event_coverage",
     "replicate",
     "run",
-    "summarise",
+    "run_many",
 ]
 
 PRIORITIES = (1, 2, 3, 4, 5)
@@ -73,132 +64,6 @@ METRICS: tuple[str, ...] = (
 )
 """The per-replication figures, in column order. Durations in minutes."""
 
-CONFIDENCE = 0.95
-
-_networks: dict[str, Any] = {}
-
-
-def _network(source: str) -> Any:
-    """The road network ``source`` names, loaded once per (worker) process."""
-    network = _networks.get(source)
-    if network is None:
-        from scheduler.network import load_network
-
-        network = _networks[source] = load_network(source)
-    return network
-
-
-# ------------------------------------------------------------------ one day's problem
-
-
-@dataclass(frozen=True, slots=True)
-class Day:
-    """One replication's day: the problem (all centres), its matrix, the sampled demand."""
-
-    problem: Problem
-    matrix: Matrix
-    demand: tuple[DemandedVisit, ...]
-    travel_times: str
-
-
-def event_visit_id(event_id: str) -> str:
-    return f"event:{event_id}"
-
-
-def home_visit_id(demanded_id: str) -> str:
-    return f"home:{demanded_id}"
-
-
-def _engineers(scenario: Scenario) -> list[Engineer]:
-    out = []
-    for g in scenario.engineers:
-        for eid in g.engineer_ids():
-            out.append(
-                Engineer(
-                    id=eid,
-                    start_location=f"centre:{g.service_centre}",
-                    end_location=f"centre:{g.service_centre}",
-                    shift_start=g.shift_start,
-                    shift_end=g.shift_end,
-                    breaks=(g.lunch,) if g.lunch is not None else (),
-                    skills=g.skills,
-                    overtime_max=g.overtime_max,
-                    service_center=g.service_centre,
-                )
-            )
-    return out
-
-
-def _event_visits(scenario: Scenario) -> list[Visit]:
-    mandatory = scenario.policy is EventPolicy.MANDATORY  # selected: prizes decide instead
-    return [
-        Visit(
-            id=event_visit_id(e.id),
-            location=event_visit_id(e.id),
-            duration=e.duration,
-            kind=VisitKind.COMMUNITY_EVENT,
-            time_windows=(e.start,),
-            required_skills=e.skills,
-            # Mandatory: dropped only when no plan can staff it (lexicographic penalties).
-            priority=1 if mandatory else e.priority,
-            engineers_required=e.engineers_required,
-            details={"name": e.name},
-        )
-        for e in scenario.events
-    ]
-
-
-def _home_visits(scenario: Scenario, demand: Sequence[DemandedVisit]) -> list[Visit]:
-    soft = scenario.demand.soft_windows
-    return [
-        Visit(
-            id=home_visit_id(d.id),
-            location=home_visit_id(d.id),
-            duration=d.duration,
-            time_windows=(d.window,),
-            soft_windows=soft,
-            required_skills=d.skills,
-            priority=d.priority,
-            details={"area": d.area, "job_type": d.job_type},
-        )
-        for d in demand
-    ]
-
-
-def build_day(scenario: Scenario, replication: int) -> Day:
-    """Replication ``replication``'s demand, problem and travel-time matrix (seconds)."""
-    rng = np.random.default_rng([scenario.seed, replication])
-    network = _network(scenario.network) if scenario.network else None
-    if network is not None:
-        demand = scenario.demand.sample(rng, network.lat, network.lon)
-    else:
-        demand = scenario.demand.sample(rng)
-    locations = [Location(f"centre:{c.id}", c.lat, c.lon) for c in scenario.centres]
-    locations += [Location(event_visit_id(e.id), e.lat, e.lon) for e in scenario.events]
-    locations += [Location(home_visit_id(d.id), d.lat, d.lon) for d in demand]
-    problem = Problem(
-        date=scenario.date,
-        locations=tuple(locations),
-        engineers=tuple(_engineers(scenario)),
-        visits=tuple(_event_visits(scenario) + _home_visits(scenario, demand)),
-        service_centers=tuple(
-            ServiceCenter(c.id, c.name, f"centre:{c.id}") for c in scenario.centres
-        ),
-        options=SolveOptions(
-            time_limit=scenario.solver.time_limit,
-            solution_limit=scenario.solver.solution_limit,
-        ),
-    )
-    if network is not None:
-        from scheduler.network import RoadNetwork
-
-        provider: Any = RoadNetwork(network, max_snap_m=scenario.max_snap_m)
-    else:
-        provider = HaversineEstimate()
-    matrix = provider.matrix(problem.locations)
-    return Day(problem, matrix, demand, provider.name)
-
-
 # ------------------------------------------------------------------ one task
 
 
@@ -212,7 +77,10 @@ class Outcome:
     events_held: tuple[str, ...]
 
 
-def _figures(scenario: Scenario, problem: Problem, plan: Plan, matrix: Matrix) -> Outcome:
+def _figures(
+    scenario: Scenario, problem: Problem, plan: Plan, matrix: Matrix
+) -> tuple[dict[str, float], tuple[str, ...]]:
+    """The per-replication figures of one plan (all but coverage) and the events held."""
     kpis = compute_kpis(problem, plan, matrix)
     served = {s.visit_id: s.start for r in plan.routes for s in r.stops}
     home = [v for v in problem.visits if not v.is_event]
@@ -237,29 +105,14 @@ def _figures(scenario: Scenario, problem: Problem, plan: Plan, matrix: Matrix) -
         "event_engineers": sum(events[h].engineers_required for h in held),
         "event_engineer_hours": sum(events[h].engineer_hours for h in held),
     }
-    return Outcome(0, None, figures, tuple(h.removeprefix("event:") for h in held))
-
-
-_visit_coverage: dict[Scenario, Any] = {}
+    return figures, tuple(h.removeprefix("event:") for h in held)
 
 
 def _selected_plan(scenario: Scenario, problem: Problem, matrix: Matrix) -> Plan:
     """The plan whose events the routing model chose (``scheduler.simulate.selection``)."""
-    from scheduler.simulate.coverage import coverage
     from scheduler.simulate.selection import HomeServiceLimits, select_events
 
-    reach = _visit_coverage.get(scenario)
-    if reach is None:
-        assert scenario.network is not None  # checked by Scenario
-        c = scenario.coverage
-        reach = _visit_coverage[scenario] = coverage(
-            _network(scenario.network),
-            [Location(event_visit_id(e.id), e.lat, e.lon) for e in scenario.events],
-            _residents_of(scenario.network, c.weighted),
-            minutes=c.minutes,
-            mode=c.mode,
-            max_snap_m=scenario.max_snap_m,
-        )
+    reach = event_coverage(scenario, visit_ids=True)
     sel = scenario.selection
     limits = HomeServiceLimits(sel.max_home_deferred, sel.max_overtime_min)
     chosen = select_events(problem, matrix, reach, budget_hours=sel.budget_hours, limits=limits)
@@ -284,71 +137,11 @@ def replicate(task: tuple[Scenario, int, str | None]) -> Outcome:
         plan = _selected_plan(scenario, problem, matrix)
     else:
         plan = solve(problem, matrix)
-    out = _figures(scenario, problem, plan, matrix)
-    return Outcome(replication, centre, out.figures, out.events_held)
-
-
-# ------------------------------------------------------------------ coverage
-
-_residents: dict[tuple[str, bool], Any] = {}
-
-
-def _residents_of(source: str, weighted: bool) -> Any:
-    """Residential buildings of the network's OpenStreetMap extract, read once per process."""
-    key = (source, weighted)
-    if key not in _residents:
-        from datasets.osm_places import residential_buildings
-        from scheduler.simulate.coverage import Residents
-
-        _residents[key] = Residents.from_places(residential_buildings(source), weighted=weighted)
-    return _residents[key]
-
-
-def event_coverage(scenario: Scenario) -> Any:
-    """Residents each candidate event reaches (``scheduler.simulate.coverage.Coverage``, ids
-    are the scenario's event ids), or None without a road network to measure on."""
-    if not scenario.network or not scenario.events:
-        return None
-    from scheduler.simulate.coverage import coverage
-
-    c = scenario.coverage
-    return coverage(
-        _network(scenario.network),
-        [Location(e.id, e.lat, e.lon) for e in scenario.events],
-        _residents_of(scenario.network, c.weighted),
-        minutes=c.minutes,
-        mode=c.mode,
-        max_snap_m=scenario.max_snap_m,
-    )
+    figures, held = _figures(scenario, problem, plan, matrix)
+    return Outcome(replication, centre, figures, held)
 
 
 # ------------------------------------------------------------------ summary and run
-
-
-def summarise(replications: pd.DataFrame, metrics: Sequence[str] = METRICS) -> pd.DataFrame:
-    """Per metric: ``n``, ``mean``, ``std`` (sample) and the 95% confidence interval of the
-    mean from Student's t with ``n - 1`` degrees of freedom (NaN bounds when ``n < 2``)."""
-    rows = []
-    for m in metrics:
-        values = replications[m].dropna().to_numpy(dtype=np.float64)
-        n = len(values)
-        mean = float(values.mean()) if n else math.nan
-        std = float(values.std(ddof=1)) if n > 1 else math.nan
-        if n > 1:
-            half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * std / math.sqrt(n)
-        else:
-            half = math.nan
-        rows.append(
-            {
-                "metric": m,
-                "n": n,
-                "mean": mean,
-                "std": std,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-            }
-        )
-    return pd.DataFrame(rows).set_index("metric")
 
 
 @dataclass(frozen=True)
@@ -471,7 +264,7 @@ def run_many(
             SimulationResult(
                 scenario,
                 frame,
-                summarise(frame),
+                summarise(frame, METRICS),
                 _events_table(scenario, frame, reach),
                 executor.name,
             )
