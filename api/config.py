@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         description="Solve in child processes (keeps the API responsive) or in threads.",
     )
     solver_workers: int = Field(default=1, ge=1, le=64, description="Solves run at once.")
+    solver_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Added to the niceness of solver processes, so that a solve takes the "
+        "CPU the API is not using instead of slowing its requests down (0: same priority).",
+    )
     max_time_limit_s: float = Field(default=300.0, gt=0, description="Longest solve accepted.")
     poll_interval_s: float = Field(default=1.0, gt=0, description="Seconds between job polls.")
     heartbeat_interval_s: float = Field(default=5.0, gt=0)

@@ -117,9 +117,11 @@ def progress_json(
     }
 
 
-def _init_child(progress: Any, parent_pid: int) -> None:
+def _init_child(progress: Any, parent_pid: int, nice: int = 0) -> None:
     global _child_sink
     _child_sink = progress.put
+    if nice:  # the server's requests first: a solve uses the CPU they leave idle
+        os.nice(nice)
     if sys.platform == "linux":  # the kernel kills us with the server, even mid-solve
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent_pid:  # the server died before prctl took effect
@@ -308,7 +310,7 @@ class JobRunner:
                     n,
                     mp_context=ctx,
                     initializer=_init_child,
-                    initargs=(self._progress, os.getpid()),
+                    initargs=(self._progress, os.getpid(), self.settings.solver_nice),
                 )
             else:
                 self._progress = queue.Queue()

@@ -115,15 +115,21 @@ def test_a_restarted_server_reruns_the_job_its_dead_predecessor_was_running(
 
 
 def test_solves_in_a_child_process(database_url: str) -> None:
-    """The default mode: the solve runs in a spawned process, progress still arrives."""
-    settings = settings_for(database_url, solver_mode="process")
+    """The default mode: the solve runs in a spawned process, progress still arrives, and
+    that process runs at a lower priority than the server (``solver_nice``), so a solve does
+    not slow the API's requests down."""
+    settings = settings_for(database_url, solver_mode="process", solver_nice=5)
     with TestClient(create_app(settings)) as client:
         headers = auth(make_token(client, Role.DISPATCHER))
         seed_day(client, headers)
         plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
         plan = wait_for_plan(client, plan_id, headers, timeout=60)
+        runner = client.app.state.runner  # type: ignore[attr-defined]
+        solvers = list(runner._executor._processes.values())
+        niceness = [os.getpriority(os.PRIO_PROCESS, p.pid) for p in solvers]
     assert plan["status"] == "succeeded", plan["error"]
     assert plan["progress"]["solutions"] >= 1
+    assert solvers and niceness == [min(os.getpriority(os.PRIO_PROCESS, 0) + 5, 19)] * len(solvers)
 
 
 def test_migrate_is_idempotent(database_url: str) -> None:
