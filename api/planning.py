@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload
 
 from api.db.models import Engineer, PlanCentre, PlanJob, ServiceCentre, Visit
 from api.schemas import PlanOptionsIn
@@ -140,7 +140,11 @@ def problem_document(
 
 
 def published_plan_for(session: Session, centre_id: str, date: dt.date) -> PlanJob | None:
-    """The plan published for a centre and day, if any."""
+    """The plan published for a centre and day, if any.
+
+    Loaded for reading its result: the problem document (as large as the result, and
+    decoding it was most of a schedule request's time) and the centres load only if used.
+    """
     return session.scalars(
         select(PlanJob)
         .join(PlanCentre)
@@ -149,6 +153,7 @@ def published_plan_for(session: Session, centre_id: str, date: dt.date) -> PlanJ
             PlanCentre.date == date,
             PlanCentre.published,
         )
+        .options(defer(PlanJob.problem), lazyload(PlanJob.centres))
     ).one_or_none()
 
 
