@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.auth import Role
+from api.main import create_app
 from scheduler.simulate import run, scenario_from_dict
+from tests.api.conftest import auth, make_token, settings_for
 from tests.test_simulate import SMALL
 
 
@@ -50,6 +54,22 @@ def test_planner_simulates_a_scenario_and_reads_means_with_intervals(
         assert row["travel_min"] == pytest.approx(local.loc[i, "travel_min"])
     listed = client.get("/simulations", params={"status": "succeeded"}, headers=planner).json()
     assert [s["id"] for s in listed] == [body["id"]]
+
+
+def test_in_solver_processes_the_numbers_are_the_same(tmp_path: Path) -> None:
+    """The service's default mode: replications in a pool of solver processes (SQLite)."""
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 'sim.db'}", solver_mode="process", solver_workers=2
+    )
+    with TestClient(create_app(settings)) as client:
+        planner = auth(make_token(client, Role.PLANNER))
+        request = {"scenario": SMALL, "replications": 3}
+        sim_id = client.post("/simulations", json=request, headers=planner).json()["id"]
+        body = wait_for_simulation(client, sim_id, planner)
+    assert body["status"] == "succeeded", body["error"]
+    assert body["result"]["executor"] == "process pool (2 workers)"
+    local = run(scenario_from_dict(SMALL), replications=3).replications
+    assert [r["home_served"] for r in body["result"]["replications"]] == list(local["home_served"])
 
 
 def test_only_planners_start_simulations(client: TestClient, dispatcher: dict[str, str]) -> None:
