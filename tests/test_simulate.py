@@ -168,6 +168,18 @@ def test_unreadable_scenario_files_are_explained(
         load_scenario(path)
 
 
+def test_the_example_pair_loads_and_shares_its_days() -> None:
+    from scheduler.simulate import load_scenario
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    one = load_scenario(root / "outreach_one_event.yaml")
+    two = load_scenario(root / "outreach_two_events.yaml")
+    assert (len(one.events), len(two.events)) == (1, 2)
+    assert one.network == two.network == "bundled"
+    # Same seed and demand: replication i of both plans the same day (paired comparison).
+    assert one.seed == two.seed and one.demand == two.demand
+
+
 # ------------------------------------------------------------------ demand
 
 
@@ -438,6 +450,16 @@ def test_cli_simulates_two_scenarios_and_writes_tables_and_plots(
     for name in (*files, "distributions.png"):
         assert (out / name).stat().st_size > 0
     assert "events_held" in capsys.readouterr().out
+
+
+def test_cli_refuses_two_scenarios_of_one_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(SMALL))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(SMALL))
+    argv = ["simulate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "--out", "o"]
+    assert main(argv) == 2
+    assert "both named 'small'" in capsys.readouterr().err
 
 
 def test_cli_bad_scenario_exits_2_naming_the_field(
