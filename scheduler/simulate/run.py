@@ -35,10 +35,13 @@ from scheduler.simulate.scenario import EventPolicy, Scenario
 from scheduler.simulate.stats import summarise
 from scheduler.travel import Matrix
 
-__all__ = [
+__all__ = [  # build_day, event_coverage, event_visit_id: re-exported from .day
     "METRICS",
     "Outcome",
     "SimulationResult",
+    "build_day",
+    "event_coverage",
+    "event_visit_id",
     "replicate",
     "run",
     "run_many",
