@@ -124,6 +124,17 @@ JOB_TYPES: tuple[JobType, ...] = (
     JobType("phone set-up for elderly customer", (30,), frozenset(), 0.25, ("phone",)),
 )  # fmt: skip
 
+# (minutes, window for the start). Each slot leaves every shift in SHIFTS room for its
+# lunch before or after the event, so an event is never unstaffable by construction:
+# morning events end by 12:30, afternoon ones start after 13:30.
+EVENT_SLOTS: tuple[tuple[int, tuple[int, int]], ...] = (
+    (150, (9 * H + 30 * M, 9 * H + 30 * M)),
+    (180, (9 * H + 30 * M, 9 * H + 30 * M)),
+    (150, (13 * H + 30 * M, 14 * H)),
+    (180, (13 * H + 30 * M, 14 * H)),
+    (180, (13 * H + 30 * M, 13 * H + 30 * M)),
+)
+
 EVENT_TITLES = (
     "Digital skills drop-in for seniors",
     "Phone check-up day: earpieces cleaned, screen protectors fitted",
@@ -555,8 +566,7 @@ class _Generator:
         places = self._event_places(self.size.events)
         for i, place in enumerate(places, start=1):
             need = min(self.rng.choice((2, 2, 3)), len(engineers))
-            minutes = self.rng.choice((150, 180, 180, 210))
-            start = self.rng.choice(((10 * H, 10 * H), (13 * H, 13 * H), (10 * H, 12 * H)))
+            minutes, start = self.rng.choice(EVENT_SLOTS)
             location = self._location(f"event-{i:02d}", place)
             out.append(
                 Visit(
