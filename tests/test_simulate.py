@@ -452,6 +452,23 @@ def test_cli_simulates_two_scenarios_and_writes_tables_and_plots(
     assert "events_held" in capsys.readouterr().out
 
 
+def test_cli_on_a_dask_scheduler_writes_the_same_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from distributed import LocalCluster
+
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(SMALL))
+    base = ["simulate", str(tmp_path / "a.yaml"), "--replications", "2", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "local"), "--workers", "1"]) == 0
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert main([*base, "--out", str(tmp_path / "dask"), "--dask", address]) == 0
+    local = pd.read_csv(tmp_path / "local" / "replications.csv")
+    pd.testing.assert_frame_equal(local, pd.read_csv(tmp_path / "dask" / "replications.csv"))
+
+
 def test_cli_refuses_two_scenarios_of_one_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -115,6 +115,36 @@ def test_bad_simulation_requests_are_422_naming_the_field(
     assert field in text and message in text
 
 
+def test_a_simulation_whose_process_died_is_requeued_then_failed(database_url: str) -> None:
+    import datetime as dt
+
+    from api.db.engine import make_engine, make_sessionmaker
+    from api.db.migrate import migrate
+    from api.db.models import SimulationJob, utcnow
+    from api.simulations import claim_next_simulation, reap_stale_simulations
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    with make_sessionmaker(engine)() as session:
+        session.add(SimulationJob(name="s", status="queued", scenario=SMALL, replications=1))
+        session.commit()
+        job = claim_next_simulation(session, "worker-a")
+        assert job is not None and job.status == "running" and job.attempts == 1
+        assert claim_next_simulation(session, "worker-b") is None  # nothing else queued
+        old = utcnow() - dt.timedelta(seconds=120)
+        for attempts, expected in ((1, "queued"), (2, "failed")):
+            session.query(SimulationJob).update(
+                {"status": "running", "heartbeat_at": old, "attempts": attempts}
+            )
+            session.commit()
+            assert reap_stale_simulations(session, stale_after_s=60, max_attempts=2) == 1
+            session.expire_all()
+            row = session.get(SimulationJob, job.id)
+            assert row is not None and row.status == expected
+            assert row.error is not None and "no heartbeat" in row.error
+    engine.dispose()
+
+
 def test_unknown_simulation_is_404(client: TestClient, planner: dict[str, str]) -> None:
     r = client.get("/simulations/4711", headers=planner)
     assert r.status_code == 404 and "simulation 4711" in r.json()["detail"]
