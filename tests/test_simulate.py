@@ -280,6 +280,17 @@ def test_kpis_add_up_and_the_mandatory_event_is_held() -> None:
     assert r.summary.loc["events_held", "mean"] == 1.0
 
 
+def test_optional_low_priority_event_gives_way_to_a_full_day_of_home_visits() -> None:
+    doc = small()
+    for rate in doc["demand"]["rates"]:
+        rate["visits_per_day"] *= 6  # about 50 visits for 3 engineers: more than fits
+    doc["events"][0]["priority"] = 5
+    held = run(scenario_from_dict({**doc, "policy": {"events": "mandatory"}}), 1).replications
+    given_way = run(scenario_from_dict({**doc, "policy": {"events": "optional"}}), 1).replications
+    assert held.loc[0, "events_held"] == 1 and given_way.loc[0, "events_held"] == 0
+    assert given_way.loc[0, "home_deferred"] < held.loc[0, "home_deferred"]
+
+
 def test_plan_per_centre_splits_engineers_and_visits_between_centres() -> None:
     doc = small(plan_per_centre=True)
     doc["service_centres"].append({"id": "west", "lat": 60.1680, "lon": 24.9300})
