@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -158,6 +159,68 @@ def list_simulations(
     if status is not None:
         query = query.where(SimulationJob.status == status.value)
     return [_summary(r) for r in session.scalars(query.limit(limit).offset(offset))]
+
+
+class DifferenceOut(BaseModel):
+    """``scenario`` minus ``baseline`` for one figure, with its 95% interval; ``paired``
+    when both simulated the same days (same seed and demand), else ``welch``."""
+
+    scenario: str
+    baseline: str
+    metric: str
+    method: str
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class ComparisonOut(BaseModel):
+    scenarios: list[str]
+    side_by_side: dict[str, dict[str, str]]
+    differences: list[DifferenceOut]
+
+
+def _finite(x: Any) -> Any:
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
+@router.get("/compare")
+def compare_simulations(
+    session: SessionDep,
+    _: Staff,
+    ids: Annotated[list[int], Query(min_length=2, max_length=10)],
+) -> ComparisonOut:
+    """Finished simulations side by side (``mean [95% CI]`` per headline figure, labelled
+    ``id:name``) and each minus the first (``?ids=3&ids=4``)."""
+    from scheduler.simulate.compare import differences, side_by_side
+    from scheduler.simulate.run import SimulationResult
+    from scheduler.simulate.scenario import scenario_from_dict
+
+    results = []
+    for sim_id in ids:
+        row = get_or_404(session, SimulationJob, sim_id, "simulation")
+        if row.status != PlanStatus.SUCCEEDED or row.result is None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"simulation {sim_id} is {row.status}: only succeeded simulations compare",
+            )
+        label = f"{row.id}:{row.name}"[:64]
+        scenario = scenario_from_dict(
+            {**row.scenario, "name": label}, source=f"simulation {sim_id}"
+        )
+        results.append(SimulationResult.from_dict(scenario, row.result))
+    table = side_by_side(results)
+    diffs = differences(results)
+    return ComparisonOut(
+        scenarios=[r.name for r in results],
+        side_by_side={
+            str(m): {str(k): str(v) for k, v in row.items()} for m, row in table.iterrows()
+        },
+        differences=[
+            DifferenceOut(**{str(k): _finite(v) for k, v in r.items()})
+            for r in diffs.to_dict(orient="records")
+        ],
+    )
 
 
 @router.get("/{simulation_id}")

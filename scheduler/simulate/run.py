@@ -16,7 +16,7 @@ the replications.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,6 +185,18 @@ class SimulationResult:
             "replications": rows,
             "events": events,
         }
+
+    @classmethod
+    def from_dict(cls, scenario: Scenario, data: Mapping[str, Any]) -> SimulationResult:
+        """The result :meth:`as_dict` wrote (e.g. stored by the API), for ``scenario``."""
+        summary = pd.DataFrame.from_dict(dict(data["summary"]), orient="index")
+        summary.index.name = "metric"
+        summary = summary.astype(float).astype({"n": int})
+        replications = pd.DataFrame.from_records(list(data["replications"]))
+        numeric = [m for m in METRICS if m in replications.columns]
+        replications[numeric] = replications[numeric].astype(float)
+        events = pd.DataFrame.from_records(list(data["events"]))
+        return cls(scenario, replications, summary, events, str(data.get("executor", "")))
 
 
 def _events_table(scenario: Scenario, frame: pd.DataFrame, reach: Any) -> pd.DataFrame:

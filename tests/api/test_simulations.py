@@ -56,6 +56,45 @@ def test_planner_simulates_a_scenario_and_reads_means_with_intervals(
     assert [s["id"] for s in listed] == [body["id"]]
 
 
+def test_two_finished_simulations_compare_side_by_side_and_paired(
+    client: TestClient, planner: dict[str, str]
+) -> None:
+    ids = []
+    for scenario in (SMALL, {**SMALL, "name": "no-event", "events": []}):
+        r = client.post(
+            "/simulations", json={"scenario": scenario, "replications": 2}, headers=planner
+        )
+        ids.append(r.json()["id"])
+    for sim_id in ids:
+        assert wait_for_simulation(client, sim_id, planner)["status"] == "succeeded"
+    r = client.get("/simulations/compare", params={"ids": ids}, headers=planner)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    a, b = f"{ids[0]}:small", f"{ids[1]}:no-event"
+    assert body["scenarios"] == [a, b]
+    assert body["side_by_side"]["events_held"] == {a: "1.0 [1.0, 1.0]", b: "0.0 [0.0, 0.0]"}
+    held = next(d for d in body["differences"] if d["metric"] == "events_held")
+    assert (held["scenario"], held["baseline"], held["method"]) == (b, a, "paired")
+    assert held["difference"] == -1.0
+    assert (
+        client.get("/simulations/compare", params={"ids": [ids[0]]}, headers=planner).status_code
+        == 422
+    )
+    missing = client.get("/simulations/compare", params={"ids": [ids[0], 999]}, headers=planner)
+    assert missing.status_code == 404
+
+
+def test_unfinished_simulations_do_not_compare(database_url: str) -> None:
+    with TestClient(create_app(settings_for(database_url, run_worker=False))) as client:
+        planner = auth(make_token(client, Role.PLANNER))
+        ids = [
+            client.post("/simulations", json={"scenario": SMALL}, headers=planner).json()["id"]
+            for _ in range(2)
+        ]
+        r = client.get("/simulations/compare", params={"ids": ids}, headers=planner)
+    assert r.status_code == 409 and "is queued" in r.json()["detail"]
+
+
 def test_in_solver_processes_the_numbers_are_the_same(tmp_path: Path) -> None:
     """The service's default mode: replications in a pool of solver processes (SQLite)."""
     settings = settings_for(
