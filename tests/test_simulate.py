@@ -434,6 +434,14 @@ def test_selected_policy_holds_the_events_reaching_most_residents_within_budget(
     assert (both["residents_covered"] >= one["residents_covered"]).all()
 
 
+def test_selected_policy_without_candidates_plans_the_home_visits() -> None:
+    doc = small(network="bundled", events=[], policy={"events": "selected", "budget_hours": 4})
+    reps = run(scenario_from_dict(doc), 1).replications
+    row = reps.iloc[0].to_dict()
+    assert row["events_held"] == 0 and row["residents_covered"] == 0.0
+    assert row["home_served"] == row["home_demand"]
+
+
 def test_selected_policy_needs_a_road_network() -> None:
     with pytest.raises(InputFormatError, match=r"selected.*name a road network"):
         scenario_from_dict(small(policy={"events": "selected"}))

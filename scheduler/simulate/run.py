@@ -136,7 +136,7 @@ def replicate(task: tuple[Scenario, int, str | None]) -> Outcome:
         problem, matrix = day.problem, day.matrix
     else:
         problem, matrix = split_by_centre(day.problem, day.matrix)[centre]
-    if scenario.policy is EventPolicy.SELECTED:
+    if scenario.policy is EventPolicy.SELECTED and any(v.is_event for v in problem.visits):
         plan = _selected_plan(scenario, problem, matrix)
     else:
         plan = solve(problem, matrix)
@@ -230,6 +230,13 @@ def _events_table(scenario: Scenario, frame: pd.DataFrame, reach: Any) -> pd.Dat
     return pd.DataFrame(rows, columns=columns)
 
 
+def _residents_covered(scenario: Scenario, reach: Any, held: frozenset[str]) -> float:
+    """Unique residents reached by the held events; NaN without a network to measure on."""
+    if reach is not None:
+        return float(reach.unique_residents(held))
+    return 0.0 if scenario.network else math.nan  # a network, but no candidate events
+
+
 def _tasks(scenario: Scenario, replications: int) -> list[tuple[Scenario, int, str | None]]:
     if scenario.plan_per_centre and len(scenario.centres) > 1:
         return [(scenario, i, c.id) for i in range(replications) for c in scenario.centres]
@@ -268,9 +275,7 @@ def run_many(
                     "scenario": scenario.name,
                     "replication": i,
                     **figures,
-                    "residents_covered": (
-                        float(reach.unique_residents(held)) if reach is not None else math.nan
-                    ),
+                    "residents_covered": _residents_covered(scenario, reach, held),
                     "events_held_ids": " ".join(sorted(held)),
                 }
             )
