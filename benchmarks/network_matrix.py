@@ -4,9 +4,11 @@ Usage: python -m benchmarks.network_matrix [--sizes 100 500 2000] [--networkx-ma
        [--repeat R] [--full-graph] [--out docs/benchmarks.md]
 
 For the bundled central-Helsinki extract and the two extracts in ../shared/networks/
-(skipped when absent): the time of ``load_network`` and, for N random locations (each
-within ~150 m of a random road node), the time of ``travel_time_matrix`` including
-snapping (scipy.sparse.csgraph.dijkstra), of the same matrix with networkx's Dijkstra
+(skipped when absent): the time of ``load_network``, of preparing the network once for
+matrices (its pass-through chains and snapping tree, built on first use) and, for N random
+locations (each within ~150 m of a random road node), the time of ``travel_time_matrix``
+including snapping (scipy.sparse.csgraph.dijkstra on the contracted graph), of the same
+search on the whole graph (no contraction), of the same matrix with networkx's Dijkstra
 (one single-source search per distinct node), and of adding 50 new locations to a cached
 N x N matrix. Prints a Markdown table and, with ``--out``, writes it into that file between
 marker comments (replacing an earlier run's table, keeping the rest of the file).
@@ -30,6 +32,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from scipy.sparse.csgraph import dijkstra
 
 from scheduler.domain import Location
 from scheduler.network import (
@@ -40,6 +43,8 @@ from scheduler.network import (
     snap_locations,
     travel_time_matrix,
 )
+from scheduler.network.graph import MICROSECONDS
+from scheduler.network.matrix import whole_seconds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "networks"
 START, END = "<!-- network-matrix:start -->", "<!-- network-matrix:end -->"
@@ -57,6 +62,16 @@ def random_locations(network: Network, n: int, *, seed: int, prefix: str = "p") 
     ]
 
 
+MICROS = "travel_time_us"
+
+
+def add_microseconds(network: Network) -> None:
+    """Give every edge its travel time in whole microseconds (as the matrices sum them), so
+    networkx's result can be compared exactly."""
+    for *_, data in network.graph.edges(data=True):
+        data[MICROS] = max(round(data["travel_time"] * MICROSECONDS), 1)
+
+
 def networkx_matrix(network: Network, locations: list[Location]) -> np.ndarray:
     """The same matrix with networkx: snapping, then one Dijkstra per distinct node."""
     snaps = snap_locations(network, locations, max_distance_m=2000)
@@ -65,10 +80,21 @@ def networkx_matrix(network: Network, locations: list[Location]) -> np.ndarray:
     rows: dict[int, dict[int, float]] = {}
     for i, u in enumerate(nodes):
         if u not in rows:
-            rows[u] = nx.single_source_dijkstra_path_length(network.graph, u, weight="travel_time")
+            rows[u] = nx.single_source_dijkstra_path_length(network.graph, u, weight=MICROS)
         out[i] = [rows[u][v] for v in nodes]
     np.fill_diagonal(out, 0)
-    return np.rint(out).astype(np.int64)
+    return whole_seconds(out / MICROSECONDS)
+
+
+def uncontracted_matrix(network: Network, locations: list[Location]) -> np.ndarray:
+    """The same matrix searching every node of the graph (what contraction saves)."""
+    snaps = snap_locations(network, locations, max_distance_m=2000)
+    unique, inverse = np.unique(snaps.node_index, return_inverse=True)
+    micros = dijkstra(network.adjacency, directed=True, indices=unique)[:, unique]
+    seconds = micros / MICROSECONDS
+    out = seconds[np.ix_(inverse, inverse)]
+    np.fill_diagonal(out, 0)
+    return whole_seconds(out)
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -128,6 +154,11 @@ def main() -> None:
             t0 = time.perf_counter()
             network = load_network(path, simplify=simplify)
             load_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            junctions = network.chains.junction_count
+            network.node_tree  # noqa: B018 - built on first use; timed here, once
+            prepare_s = time.perf_counter() - t0
+            add_microseconds(network)
             graph_label = "simplified" if simplify else "every OSM node"
             for n in args.sizes:
                 locations = random_locations(network, n, seed=n)
@@ -145,6 +176,10 @@ def main() -> None:
                 distinct = len(
                     set(snap_locations(network, locations, max_distance_m=2000).node_ids)
                 )
+                t0 = time.perf_counter()
+                whole = uncontracted_matrix(network, locations)
+                whole_s = time.perf_counter() - t0
+                whole_cell = f"{whole_s:.3f}" + ("" if (whole == matrix).all() else " DIFFERENT")
                 nx_cell = "not run"
                 if n <= (args.networkx_max if simplify else args.networkx_max_full):
                     t0 = time.perf_counter()
@@ -161,8 +196,9 @@ def main() -> None:
                     add_s = time.perf_counter() - t0
                 rows.append(
                     f"| {label} | {graph_label} | {network.node_count:,} / "
-                    f"{network.graph.number_of_edges():,} | {load_s:.2f} | {n:,} | {distinct:,} "
-                    f"| {scipy_s:.3f} | {two_s:.3f} | {nx_cell} | {add_s:.3f} |"
+                    f"{network.graph.number_of_edges():,} / {junctions:,} | {load_s:.2f} "
+                    f"| {prepare_s:.2f} | {n:,} | {distinct:,} | {scipy_s:.3f} | {whole_cell} "
+                    f"| {two_s:.3f} | {nx_cell} | {add_s:.3f} |"
                 )
                 print(rows[-1], file=sys.stderr)
     command = "python -m benchmarks.network_matrix " + shlex.join(sys.argv[1:])
@@ -173,10 +209,11 @@ def main() -> None:
             f"Command: `{command.strip()}`; machine: {machine()}; "
             f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.",
             "",
-            "| network | graph | nodes / edges | load s | N | distinct nodes | scipy s "
-            "(snap + matrix, median) | scipy, workers=2 s | networkx s (x slower than scipy, "
-            "same result?) | +50 to cached N, s |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| network | graph | nodes / edges / junctions | load s | prepare s | N "
+            "| distinct nodes | scipy s (snap + matrix, median) | scipy without contraction s "
+            "| scipy, workers=2 s | networkx s (x slower than scipy, same result?) "
+            "| +50 to cached N, s |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
             "",
             END,

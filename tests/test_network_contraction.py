@@ -41,11 +41,11 @@ def test_contracted_search_equals_the_full_graph_search(every_node: Network) -> 
     rng = np.random.default_rng(4)
     nodes = np.unique(rng.integers(0, every_node.node_count, size=120))
     assert (~chains.junction[nodes]).sum() > 50  # most of them are inside chains
-    full = dijkstra(every_node.adjacency, directed=True, indices=nodes)[:, nodes]
+    full = dijkstra(every_node.adjacency, directed=True, indices=nodes)[:, nodes] / 1e6
     contracted = node_seconds(every_node, nodes, nodes)
-    assert np.allclose(contracted, full, rtol=0, atol=1e-9)
+    assert (contracted == full).all()  # exactly: whole microseconds add without error
     backwards = node_seconds(every_node, nodes[:10], nodes, reverse=True)
-    assert np.allclose(backwards, full[:, :10].T, rtol=0, atol=1e-9)
+    assert (backwards == full[:, :10].T).all()
 
 
 def test_only_the_junctions_and_the_asked_nodes_are_searched(every_node: Network) -> None:
@@ -59,7 +59,8 @@ def test_only_the_junctions_and_the_asked_nodes_are_searched(every_node: Network
 
 def test_a_street_is_one_chain_each_way_split_where_a_location_is() -> None:
     """1-2-3-4-5 two-way: 1 and 5 are dead ends (junctions), 2-4 pass through; backwards
-    each block takes a second longer. A location on node 3 splits both chains there."""
+    each block takes a second longer. A location on node 3 splits both chains there.
+    (The adjacency is in microseconds.)"""
     network = network_from_graph(
         street([(1, 10.0), (2, 20.0), (3, 30.0), (4, 40.0), (5, 0.0)]), source="street"
     )
@@ -68,13 +69,13 @@ def test_a_street_is_one_chain_each_way_split_where_a_location_is() -> None:
     assert sorted(
         zip(chains.start.tolist(), chains.end.tolist(), chains.total.tolist(), strict=True)
     ) == [
-        (0, 4, 100.0),
-        (4, 0, 104.0),
+        (0, 4, 100e6),
+        (4, 0, 104e6),
     ]
     graph, position = chains.contracted(np.array([2]))
     three = position[2]
-    assert graph[position[0], three] == 30.0 and graph[three, position[4]] == 70.0
-    assert graph[position[4], three] == 72.0 and graph[three, position[0]] == 32.0
+    assert graph[position[0], three] == 30e6 and graph[three, position[4]] == 70e6
+    assert graph[position[4], three] == 72e6 and graph[three, position[0]] == 32e6
     west, middle = Location("west", 60.17, 24.94), Location("middle", 60.17, 24.942)
     east = Location("east", 60.17, 24.944)
     assert travel_time_matrix(network, [west, middle, east]).tolist() == [
@@ -111,16 +112,13 @@ def test_chains_cover_every_edge_once(every_node: Network) -> None:
     assert np.diff(chains.offsets).sum() == len(chains.interior)
 
 
-def test_whole_seconds_round_halves_up_whatever_the_summation_order() -> None:
-    """12.5 summed two ways differs in the last bit; both round to 13, as 12.5 does."""
-    a = (0.1 + 0.2) + 12.2
-    b = 0.1 + (0.2 + 12.2)
-    assert a != b
-    assert whole_seconds(np.array([a, b, 12.5, 12.49, 13.5, 0.0])).tolist() == [
-        13,
-        13,
-        13,
-        12,
-        14,
-        0,
-    ]
+def test_times_are_exact_whatever_the_summation_order() -> None:
+    """0.1 + 0.2 + 12.2 s is 12.5 s added one way and 12.499999999999998 s the other way in
+    floats; in whole microseconds both orders give 12.5 s, which rounds up to 13."""
+    assert (0.1 + 0.2) + 12.2 != 0.1 + (0.2 + 12.2)
+    for times in ([0.1, 0.2, 12.2], [12.2, 0.2, 0.1]):
+        graph = street([(1, times[0]), (2, times[1]), (3, times[2]), (4, 0.0)], one_way=True)
+        graph.add_edge(4, 1, travel_time=1.0, length=50.0, highway="residential")
+        network = network_from_graph(graph, source="street")
+        assert node_seconds(network, np.array([0]), np.array([3])).tolist() == [[12.5]]
+    assert whole_seconds(np.array([12.5, 557.499999, 0.0, 13.5])).tolist() == [13, 557, 0, 14]

@@ -40,10 +40,15 @@ def random_locations(network: Network, n: int, seed: int) -> list[Location]:
     ]
 
 
+def in_microseconds(u: int, v: int, edges: dict[int, dict[str, float]]) -> int:
+    """networkx weight: the fastest parallel edge in whole microseconds (at least 1)."""
+    return min(max(round(d["travel_time"] * 1e6), 1) for d in edges.values())
+
+
 @pytest.mark.parametrize("simplify", [True, False], ids=["simplified", "every-node"])
 def test_matrix_equals_networkx_dijkstra_on_random_pairs(simplify: bool) -> None:
-    """Every entry is networkx's fastest node-to-node travel_time in whole seconds (halves
-    up), on the simplified graph and on the one with every OSM node (searched contracted)."""
+    """Every entry is networkx's fastest node-to-node time in whole seconds (halves up), on
+    the simplified graph and on the one with every OSM node (searched contracted)."""
     network = load_network("bundled", simplify=simplify)
     locations = random_locations(network, 40, seed=3)
     matrix = travel_time_matrix(network, locations)
@@ -52,8 +57,14 @@ def test_matrix_equals_networkx_dijkstra_on_random_pairs(simplify: bool) -> None
     pairs = rng.integers(0, len(locations), size=(60, 2))
     for i, j in pairs:
         u, v = int(snaps.node_ids[i]), int(snaps.node_ids[j])
-        expected = 0.0 if i == j else nx.dijkstra_path_length(network.graph, u, v, "travel_time")
-        assert matrix[i, j] == math.floor(expected + 0.5 + 1e-6), (i, j)
+        if i == j:
+            assert matrix[i, j] == 0
+            continue
+        # The same edge times as whole microseconds (as the matrix sums them), then as floats.
+        micros = nx.dijkstra_path_length(network.graph, u, v, weight=in_microseconds)
+        assert matrix[i, j] == math.floor(micros / 1e6 + 0.5), (i, j)
+        seconds = nx.dijkstra_path_length(network.graph, u, v, weight="travel_time")
+        assert abs(matrix[i, j] - seconds) <= 0.5 + 1e-3
     assert matrix.dtype == np.int64
     assert (np.diag(matrix) == 0).all()
     assert (matrix[~np.eye(len(locations), dtype=bool)] >= 0).all()

@@ -3,14 +3,14 @@
 An unsimplified OSM graph is mostly nodes that only bend a street: one way in and one way
 out (a one-way street), or the same two neighbours in both directions (a two-way street).
 Any route through such a node must follow its street to the next junction, so replacing
-each run of them by one edge whose time is the run's summed seconds leaves the fastest
+each run of them by one edge whose time is the run's summed time leaves the fastest
 time between the remaining nodes unchanged. Nodes a request needs (snapped locations) are
 kept and split their run. On the 13,752-node Liechtenstein graph about 90% of the nodes
 are pass-through.
 
-Times are summed in road order as floats, as Dijkstra sums them; they can differ from a
-search on the full graph only in the last bits (about 1e-12 s), never in whole seconds
-unless a time lies that close to a half second.
+Times are whole microseconds (see :data:`scheduler.network.graph.MICROSECONDS`), so a
+chain's summed time is exact and the contracted search gives exactly the times of a search
+on the full graph.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from scheduler.network.graph import FloatArray, IntArray, fastest_edges
 @dataclass(frozen=True, eq=False)
 class Chains:
     """Every edge of a graph as a directed chain ``start -> interior... -> end`` between
-    junction nodes (positions in the adjacency), with cumulative seconds.
+    junction nodes (positions in the adjacency), with cumulative times in the adjacency's
+    unit (microseconds).
 
     Attributes
     ----------
@@ -36,13 +37,13 @@ class Chains:
     junction
         ``junction[i]``: node ``i`` is kept in every contracted graph.
     start, end, total
-        Per chain: first and last (junction) node, and the summed seconds from one to the
+        Per chain: first and last (junction) node, and the summed time from one to the
         other.
     offsets
         Chain ``c``'s interior nodes are ``interior[offsets[c]:offsets[c + 1]]``, in road
         order.
     interior, chain_of, seconds_to
-        Per interior entry: the node, its chain, and the seconds from its chain's start.
+        Per interior entry: the node, its chain, and the time from its chain's start.
     """
 
     node_count: int
@@ -114,7 +115,7 @@ def _pass_through(adjacency: sp.csr_array) -> npt.NDArray[np.bool_]:
 
 
 def build_chains(adjacency: sp.csr_array) -> Chains:
-    """Split every edge of ``adjacency`` (seconds, fastest parallel edge) into chains
+    """Split every edge of ``adjacency`` (microseconds, fastest parallel edge) into chains
     between junctions; any node that is not pass-through is a junction."""
     n = adjacency.shape[0]
     # Plain lists: the walk below goes node by node, where numpy scalars would be slow.

@@ -25,6 +25,10 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
+MICROSECONDS = 1_000_000
+"""Adjacency weights are whole microseconds: integer-valued float64 adds exactly (up to
+2**53 us, 285 years), so a path's time does not depend on the order it is summed in."""
+
 
 @dataclass(frozen=True, eq=False)
 class Network:
@@ -48,7 +52,8 @@ class Network:
     lon, lat
         Node coordinates in WGS84 degrees, in ``node_ids`` order.
     adjacency
-        ``adjacency[i, j]`` = seconds of the fastest edge from node ``i`` to node ``j``.
+        ``adjacency[i, j]`` = whole microseconds (:data:`MICROSECONDS`, an integer-valued
+        float) of the fastest edge from node ``i`` to node ``j``; at least 1.
     attribution
         The notice every output derived from this network must carry.
     """
@@ -114,23 +119,22 @@ def _adjacency(graph: nx.MultiDiGraph, node_ids: IntArray) -> sp.csr_array:
     vi = np.searchsorted(node_ids, v)
     if (t < 0).any() or not np.isfinite(t).all():
         raise NetworkError("edge travel times must be finite and >= 0 seconds")
-    return fastest_edges(ui, vi, t, n)
+    # Whole microseconds, at least 1 (csgraph treats an explicit 0 as "no edge").
+    return fastest_edges(ui, vi, np.maximum(np.rint(t * MICROSECONDS), 1.0), n)
 
 
 def fastest_edges(u: IntArray, v: IntArray, seconds: FloatArray, n: int) -> sp.csr_array:
     """``n x n`` sparse matrix of the fastest of the edges ``u[k] -> v[k]`` (``seconds[k]``).
 
-    Parallel edges keep their minimum (a sparse constructor would add them up), self-loops
-    are dropped, and zero-second edges get a tiny positive weight (csgraph treats an
-    explicit 0 as "no edge").
+    Parallel edges keep their minimum (a sparse constructor would add them up) and
+    self-loops are dropped. Weights must be > 0: csgraph treats an explicit 0 as "no edge".
     """
     order = np.lexsort((seconds, v, u))
     u, v, t = u[order], v[order], seconds[order]
     first = np.ones(len(u), dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
     keep = first & (u != v)
-    t = np.maximum(t[keep], 1e-9)
-    return sp.csr_array((t, (u[keep], v[keep])), shape=(n, n))
+    return sp.csr_array((t[keep], (u[keep], v[keep])), shape=(n, n))
 
 
 def _fingerprint(node_ids: IntArray, lon: FloatArray, lat: FloatArray, adj: sp.csr_array) -> str:

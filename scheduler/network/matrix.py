@@ -3,10 +3,11 @@
 Searches run on the graph contracted to its junctions plus the requested nodes
 (:mod:`scheduler.network.contraction`): the same fastest times over far fewer nodes.
 
-Seconds are summed as floats along the fastest path and rounded to integer seconds only in
-the final location matrix. With a :class:`~scheduler.network.cache.MatrixCache`, node pairs
-computed before are read from disk and only the rows and columns of new nodes are searched
-(rows on the graph, columns on the reversed graph).
+Edge times are whole microseconds, summed exactly along the fastest path (in any order),
+and rounded to whole seconds (halves up) only in the final location matrix. With a
+:class:`~scheduler.network.cache.MatrixCache`, node pairs computed before are read from
+disk and only the rows and columns of new nodes are searched (rows on the graph, columns on
+the reversed graph).
 """
 
 from __future__ import annotations
@@ -24,17 +25,12 @@ from scipy.sparse.csgraph import dijkstra
 from scheduler.domain import Location
 from scheduler.errors import NetworkError
 from scheduler.network.cache import MatrixCache
-from scheduler.network.graph import FloatArray, IntArray, Network
+from scheduler.network.graph import MICROSECONDS, FloatArray, IntArray, Network
 from scheduler.network.snapping import DEFAULT_MAX_SNAP_M, Snaps, snap_locations
 from scheduler.travel import Matrix
 
 SOURCES_PER_CHUNK = 256
 """Sources searched per Dijkstra call: bounds memory to chunk x graph nodes x 8 bytes."""
-
-HALF_SECOND_SLACK = 1e-6
-"""Seconds within this of a half second round up as the half does: float sums of the same
-path added in another order (contracted chains, networkx) differ by about 1e-12 s, and
-OSM edge times have five decimals, so exact halves are common in large matrices."""
 
 PARALLEL_MIN_WORK = 4_000_000
 """Sources x graph nodes from which ``workers > 1`` splits the search over processes (below
@@ -55,18 +51,20 @@ def parallel_ok(workers: int, work: int) -> bool:
 
 
 def whole_seconds(seconds: FloatArray) -> IntArray:
-    """Round float seconds to int64, halves up, insensitive to the order of summation
-    (see :data:`HALF_SECOND_SLACK`)."""
-    out: IntArray = np.floor(seconds + (0.5 + HALF_SECOND_SLACK)).astype(np.int64)
+    """Round seconds to int64, halves up. Searches sum whole microseconds exactly, so a
+    time that is a half second is exactly one and always rounds the same way."""
+    out: IntArray = np.floor(seconds + 0.5).astype(np.int64)
     return out
 
 
 def _search(graph: sp.csr_array, sources: IntArray, targets: IntArray) -> FloatArray:
+    """Seconds from each source to each target (the graph's weights are microseconds)."""
     out = np.empty((len(sources), len(targets)), dtype=np.float64)
     for start in range(0, len(sources), SOURCES_PER_CHUNK):
         chunk = sources[start : start + SOURCES_PER_CHUNK]
         dist = dijkstra(graph, directed=True, indices=chunk)
         out[start : start + len(chunk)] = dist[:, targets]
+    out /= MICROSECONDS  # exact microsecond sums; the quotient never crosses a half second
     return out
 
 
