@@ -137,9 +137,11 @@ def build_day(scenario: Scenario, replication: int) -> Day:
         ),
     )
     if roads is not None:
-        from scheduler.network import RoadNetwork
+        from scheduler.network import MatrixCache, RoadNetwork, default_cache_dir
 
-        provider: Any = RoadNetwork(roads, max_snap_m=scenario.max_snap_m)
+        # Node-to-node seconds on disk, shared by every worker and replication of a network.
+        cache = MatrixCache(default_cache_dir() / "matrices")
+        provider: Any = RoadNetwork(roads, max_snap_m=scenario.max_snap_m, cache=cache)
     else:
         provider = HaversineEstimate()
     matrix = provider.matrix(problem.locations)
