@@ -352,7 +352,8 @@ def solve_choosing_events(
     then repeated with one held candidate banned at a time (each held event of the best
     plan, weakest prize per engineer-second first), the model choosing again among the
     rest; a better total becomes the new best. At most ``max_solves`` searches share the
-    options' time limit (each stops at the solution limit when one is given). The
+    options' time limit (each stops at the solution limit when one is given); one more
+    search then plans the day with the chosen events held, kept when it costs less. The
     plan passes ``scheduler.validate``; events not held and home visits left out are
     listed as unassigned with their reasons.
 
@@ -400,20 +401,39 @@ def solve_choosing_events(
             if attempt is not None and attempt.total < best.total:
                 best, improved = attempt, True
                 break
-    routes = best.routes
-    starts = {
-        vid: min(s.start for r in routes for s in r.stops if s.visit_id == vid) for vid in best.held
-    }
     held_set = set(best.held)
     earned = sum(choice.prizes.get(e, 0) for e in best.held) + sum(
         s.prize for s in choice.shared if s.events & held_set
     )
+    available = sum(choice.prizes.values()) + sum(s.prize for s in choice.shared)
+    routes, total = best.routes, best.total
+    # Polish: the chosen events held, the model free to plan the rest (a smaller search
+    # that often improves the home-service side of the plan for the same residents).
+    if chooser.solves < max_solves + 1 and chooser.remaining() > 0 and best.held:
+        fixed = _Chooser(
+            problem,
+            matrix,
+            EventChoice(
+                candidates=frozenset(),
+                required=frozenset(choice.required) | held_set,
+                max_home_deferred=choice.max_home_deferred,
+            ),
+            options,
+            progress,
+        )
+        polished = fixed.run(frozenset(), min(share, chooser.remaining()))
+        chooser.solves += 1
+        if polished is not None and polished.objective + available - earned < total:
+            routes, total = polished.routes, polished.objective + available - earned
+    starts = {
+        vid: min(s.start for r in routes for s in r.stops if s.visit_id == vid) for vid in best.held
+    }
     served = {s.visit_id for r in routes for s in r.stops}
     dropped = [v.id for v in problem.visits if v.id not in served]
     stats = SolverStats(
         status="SUCCESS",
         wall_time=round(time.monotonic() - chooser.started, 3),
-        objective=best.total,
+        objective=total,
         first_solution=options.first_solution,
         metaheuristic=options.metaheuristic,
         events_held=best.held,
