@@ -90,7 +90,7 @@ def uncontracted_matrix(network: Network, locations: list[Location]) -> np.ndarr
     """The same matrix searching every node of the graph (what contraction saves)."""
     snaps = snap_locations(network, locations, max_distance_m=2000)
     unique, inverse = np.unique(snaps.node_index, return_inverse=True)
-    micros = dijkstra(network.adjacency, directed=True, indices=unique)[:, unique]
+    micros = dijkstra(network.adjacency_us, directed=True, indices=unique)[:, unique]
     seconds = micros / MICROSECONDS
     out = seconds[np.ix_(inverse, inverse)]
     np.fill_diagonal(out, 0)

@@ -119,7 +119,7 @@ def test_speed_overrides_reach_the_road_times_and_their_own_cache_file(
     slow = load_network("bundled", speeds_kph={"unclassified": 5})
     assert slow.fingerprint != load_network("bundled").fingerprint
     assert {p.name for p in set(cache_dir.glob("matrices/*.npz")) - default_files} == {
-        f"matrix-{slow.fingerprint}.npz"
+        f"matrix-v2-{slow.fingerprint}.npz"
     }
     untagged = [d for *_, d in slow.graph.edges(data=True) if d.get("maxspeed") is None]
     assert untagged and {d["speed_kph"] for d in untagged} == {5}

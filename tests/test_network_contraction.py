@@ -41,7 +41,7 @@ def test_contracted_search_equals_the_full_graph_search(every_node: Network) -> 
     rng = np.random.default_rng(4)
     nodes = np.unique(rng.integers(0, every_node.node_count, size=120))
     assert (~chains.junction[nodes]).sum() > 50  # most of them are inside chains
-    full = dijkstra(every_node.adjacency, directed=True, indices=nodes)[:, nodes] / 1e6
+    full = dijkstra(every_node.adjacency_us, directed=True, indices=nodes)[:, nodes] / 1e6
     contracted = node_seconds(every_node, nodes, nodes)
     assert (contracted == full).all()  # exactly: whole microseconds add without error
     backwards = node_seconds(every_node, nodes[:10], nodes, reverse=True)
@@ -60,7 +60,7 @@ def test_only_the_junctions_and_the_asked_nodes_are_searched(every_node: Network
 def test_a_street_is_one_chain_each_way_split_where_a_location_is() -> None:
     """1-2-3-4-5 two-way: 1 and 5 are dead ends (junctions), 2-4 pass through; backwards
     each block takes a second longer. A location on node 3 splits both chains there.
-    (The adjacency is in microseconds.)"""
+    (Chains are in the microseconds of ``adjacency_us``.)"""
     network = network_from_graph(
         street([(1, 10.0), (2, 20.0), (3, 30.0), (4, 40.0), (5, 0.0)]), source="street"
     )
@@ -102,7 +102,7 @@ def test_a_ring_with_no_junction_still_gives_every_time() -> None:
 def test_chains_cover_every_edge_once(every_node: Network) -> None:
     """Chain totals add up to the edge times, and a pass-through node lies inside one chain
     per way out of it (one on a one-way street, two on a two-way street)."""
-    adjacency = every_node.adjacency
+    adjacency = every_node.adjacency_us
     chains = build_chains(adjacency)
     assert chains.total.sum() == pytest.approx(adjacency.data.sum(), rel=1e-12)
     inside = np.bincount(chains.interior, minlength=every_node.node_count)

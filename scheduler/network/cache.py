@@ -1,8 +1,8 @@
 """On-disk cache of node-to-node travel seconds, one file per graph fingerprint.
 
-A file holds the node ids it covers and their square matrix of seconds (float64, ``inf``
-where unreachable). A changed graph has another fingerprint, so it never reads a stale
-file. Writes go to a temporary file renamed into place, so readers never see half a file.
+A file (``matrix-v2-<fingerprint>.npz``) holds the node ids it covers and their square
+matrix of seconds (float64, ``inf`` where unreachable). A changed graph has another
+fingerprint, so it never reads a stale file. Writes go to a temporary file renamed into place, so readers never see half a file.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ class MatrixCache:
             raise NetworkError(f"max_nodes = {self.max_nodes}: must be >= 1")
 
     def path_for(self, fingerprint: str) -> Path:
-        return self.directory / f"matrix-{fingerprint}.npz"
+        # v2: seconds from exact microsecond sums (v1 files summed float seconds).
+        return self.directory / f"matrix-v2-{fingerprint}.npz"
 
     def load(self, fingerprint: str) -> tuple[IntArray, FloatArray] | None:
         """The cached ``(node_ids, seconds)`` for a graph, or ``None`` (missing or unreadable)."""

@@ -115,7 +115,8 @@ def _pass_through(adjacency: sp.csr_array) -> npt.NDArray[np.bool_]:
 
 
 def build_chains(adjacency: sp.csr_array) -> Chains:
-    """Split every edge of ``adjacency`` (microseconds, fastest parallel edge) into chains
+    """Split every edge of ``adjacency`` (fastest parallel edge; the network's
+    ``adjacency_us``) into chains
     between junctions; any node that is not pass-through is a junction."""
     n = adjacency.shape[0]
     # Plain lists: the walk below goes node by node, where numpy scalars would be slow.

@@ -52,8 +52,8 @@ class Network:
     lon, lat
         Node coordinates in WGS84 degrees, in ``node_ids`` order.
     adjacency
-        ``adjacency[i, j]`` = whole microseconds (:data:`MICROSECONDS`, an integer-valued
-        float) of the fastest edge from node ``i`` to node ``j``; at least 1.
+        ``adjacency[i, j]`` = seconds of the fastest edge from node ``i`` to node ``j``
+        (at least 1e-9: csgraph treats an explicit 0 as "no edge").
     attribution
         The notice every output derived from this network must carry.
     """
@@ -77,7 +77,15 @@ class Network:
         matrix searches run on the junctions plus the nodes they need)."""
         from scheduler.network.contraction import build_chains
 
-        return build_chains(self.adjacency)
+        return build_chains(self.adjacency_us)
+
+    @cached_property
+    def adjacency_us(self) -> sp.csr_array:
+        """:attr:`adjacency` in whole microseconds (integer-valued floats, at least 1): the
+        weights matrix searches sum, exactly and so in any order (see :data:`MICROSECONDS`)."""
+        micros = self.adjacency.copy()
+        micros.data = np.maximum(np.rint(micros.data * MICROSECONDS), 1.0)
+        return micros
 
     @cached_property
     def node_tree(self) -> Any:
@@ -119,8 +127,7 @@ def _adjacency(graph: nx.MultiDiGraph, node_ids: IntArray) -> sp.csr_array:
     vi = np.searchsorted(node_ids, v)
     if (t < 0).any() or not np.isfinite(t).all():
         raise NetworkError("edge travel times must be finite and >= 0 seconds")
-    # Whole microseconds, at least 1 (csgraph treats an explicit 0 as "no edge").
-    return fastest_edges(ui, vi, np.maximum(np.rint(t * MICROSECONDS), 1.0), n)
+    return fastest_edges(ui, vi, np.maximum(t, 1e-9), n)
 
 
 def fastest_edges(u: IntArray, v: IntArray, seconds: FloatArray, n: int) -> sp.csr_array:
