@@ -2,7 +2,8 @@
 
 A file (``matrix-v2-<fingerprint>.npz``) holds the node ids it covers and their square
 matrix of seconds (float64, ``inf`` where unreachable). A changed graph has another
-fingerprint, so it never reads a stale file. Writes go to a temporary file renamed into place, so readers never see half a file.
+fingerprint, so it never reads a stale file. Writes go to a temporary file renamed into
+place, so readers never see half a file.
 """
 
 from __future__ import annotations
