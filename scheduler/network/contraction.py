@@ -5,7 +5,7 @@ out (a one-way street), or the same two neighbours in both directions (a two-way
 Any route through such a node must follow its street to the next junction, so replacing
 each run of them by one edge whose time is the run's summed time leaves the fastest
 time between the remaining nodes unchanged. Nodes a request needs (snapped locations) are
-kept and split their run. On the 13,752-node Liechtenstein graph about 90% of the nodes
+kept and split their run. On the 13,752-node Liechtenstein graph 87% of the nodes
 are pass-through.
 
 Times are whole microseconds (see :data:`scheduler.network.graph.MICROSECONDS`), so a
@@ -42,7 +42,7 @@ class Chains:
     offsets
         Chain ``c``'s interior nodes are ``interior[offsets[c]:offsets[c + 1]]``, in road
         order.
-    interior, chain_of, seconds_to
+    interior, chain_of, time_to
         Per interior entry: the node, its chain, and the time from its chain's start.
     """
 
@@ -54,7 +54,7 @@ class Chains:
     offsets: IntArray
     interior: IntArray
     chain_of: IntArray
-    seconds_to: FloatArray
+    time_to: FloatArray
 
     @property
     def junction_count(self) -> int:
@@ -85,7 +85,7 @@ class Chains:
             ]
         )
         node = np.concatenate([self.start[cut], self.interior[split_here], self.end[cut]])
-        at = np.concatenate([np.zeros(len(cut)), self.seconds_to[split_here], self.total[cut]])
+        at = np.concatenate([np.zeros(len(cut)), self.time_to[split_here], self.total[cut]])
         sort = np.lexsort((order, chain))
         chain, node, at = chain[sort], node[sort], at[sort]
         same = chain[1:] == chain[:-1]
@@ -130,7 +130,7 @@ def build_chains(adjacency: sp.csr_array) -> Chains:
     totals: list[float] = []
     lengths: list[int] = []
     interior: list[int] = []
-    seconds_to: list[float] = []
+    time_to: list[float] = []
 
     def walk(first: int) -> None:
         for k in range(indptr[first], indptr[first + 1]):
@@ -139,7 +139,7 @@ def build_chains(adjacency: sp.csr_array) -> Chains:
             while not junction[here]:
                 visited[here] = True
                 interior.append(here)
-                seconds_to.append(time)
+                time_to.append(time)
                 length += 1
                 # The way on is the out-neighbour that is not where we came from.
                 j = indptr[here]
@@ -170,5 +170,5 @@ def build_chains(adjacency: sp.csr_array) -> Chains:
         offsets=offsets,
         interior=np.asarray(interior, dtype=np.int64),
         chain_of=np.repeat(np.arange(len(starts), dtype=np.int64), lengths),
-        seconds_to=np.asarray(seconds_to, dtype=np.float64),
+        time_to=np.asarray(time_to, dtype=np.float64),
     )
