@@ -282,7 +282,9 @@ class Weights:
 
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
-    """How to search: ``time_limit`` seconds; ``solution_limit`` makes results reproducible."""
+    """How to search: ``time_limit`` seconds (screening included); ``solution_limit`` makes
+    results reproducible; above ``decompose_above`` visits the day is split into territories
+    solved side by side first (None: never)."""
 
     time_limit: float = 10.0
     solution_limit: int | None = None
@@ -290,6 +292,7 @@ class SolveOptions:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     weights: Weights = field(default_factory=Weights)
     event_subsets_max: int = 3
+    decompose_above: int | None = 400
 
     def __post_init__(self) -> None:
         if not (self.time_limit > 0 and math.isfinite(self.time_limit)):

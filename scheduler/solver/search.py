@@ -9,9 +9,14 @@ full objective including the penalties of events not held.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
+import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -30,6 +35,7 @@ from scheduler.errors import ProblemError, SolverError
 from scheduler.explain import explain_dropped, serviceable_engineers, static_reasons
 from scheduler.solver.model import ModelContext, build_model
 from scheduler.solver.penalties import drop_penalties, visit_penalty
+from scheduler.solver.territories import Territory, split_into_territories, territory_count
 from scheduler.travel import Matrix
 from scheduler.validate import validate
 
@@ -48,6 +54,8 @@ ProgressCallback = Callable[[Progress], None]
 
 FIRST_SOLUTIONS = frozenset(routing_enums_pb2.FirstSolutionStrategy.Value.keys()) - {"UNSET"}
 METAHEURISTICS = frozenset(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys()) - {"UNSET"}
+WORKERS = 2  # processes for territories: the machines we plan on have two cores or more
+TERRITORY_SHARE = 0.5  # of the time limit spent on territories before the joined search
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +180,7 @@ class _Search:
         held: frozenset[str],
         time_limit: float,
         warm: _Attempt | None = None,
+        warm_routes: Mapping[str, Sequence[str]] | None = None,
     ) -> _Attempt | None:
         """Search with ``held`` events mandatory for ``time_limit`` seconds, from ``warm``'s
         routes when given (same visits and events)."""
@@ -193,11 +202,15 @@ class _Search:
 
         routing.AddAtSolutionCallback(on_solution)
         params = search_parameters(self.options, max(time_limit, 0.1))
-        if warm is None:
+        if warm is None and warm_routes is None:
             solution = routing.SolveWithParameters(params)
         else:
             routing.CloseModelWithParameters(params)
-            start = routing.ReadAssignmentFromRoutes([list(r) for r in warm.index_routes], True)
+            if warm is not None:
+                starts = [list(r) for r in warm.index_routes]
+            else:
+                starts = _index_routes(ctx, warm_routes or {})
+            start = routing.ReadAssignmentFromRoutes(starts, True)
             solution = routing.SolveFromAssignmentWithParameters(start, params) if start else None
         if solution is None:
             return None
@@ -240,12 +253,96 @@ class _Search:
                 best = a
         return best
 
+    def by_territories(
+        self,
+        visits: Sequence[Visit],
+        serviceable: Mapping[str, Sequence[str]],
+        k: int,
+    ) -> _Attempt | None:
+        """Solve ``k`` territories side by side (one process per core), then search the
+        whole day from their joined routes for the time left (across the borders)."""
+        parts = split_into_territories(self.problem, self.matrix, visits, serviceable, k)
+        if len(parts) < 2:
+            return None
+        workers = max(1, min(WORKERS, len(parts)))
+        rounds = math.ceil(len(parts) / workers)
+        share = TERRITORY_SHARE * self.remaining() / rounds
+        jobs = [(_territory_problem(self.problem, t, share), self.matrix) for t in parts]
+        plans = _map(_solve_territory, jobs, workers)
+        if plans is None:
+            return None
+        joined = {r.engineer_id: [s.visit_id for s in r.stops] for p in plans for r in p.routes}
+        served = {vid for stops in joined.values() for vid in stops}
+        held = frozenset(v.id for v in visits if v.is_event and v.id in served)
+        chosen = [v for v in visits if not v.is_event or v.id in held]
+        self.report("territories joined", None)
+        return self.run(chosen, held, max(self.remaining(), 0.5), warm_routes=joined)
+
+    def report(self, stage: str, objective: int | None) -> None:
+        if self.progress is not None:
+            elapsed = time.monotonic() - self.started
+            self.progress(Progress(stage, objective, elapsed, 0))
+
     def polish(self, best: _Attempt) -> _Attempt:
         """Spend the time left improving the best plan from its own routes."""
         if self.remaining() < 0.5:
             return best
         a = self.run(best.visits, best.held, self.remaining(), warm=best)
         return a if a is not None and a.total <= best.total else best
+
+
+def _index_routes(ctx: ModelContext, routes: Mapping[str, Sequence[str]]) -> list[list[int]]:
+    """Routing indices per engineer for routes given as visit ids (event copies in turn)."""
+    copies = {vid: iter(nodes) for vid, nodes in ctx.visit_nodes.items()}
+    return [
+        [ctx.index(next(copies[vid])) for vid in routes.get(e.id, ()) if vid in copies]
+        for e in ctx.engineers
+    ]
+
+
+def _territory_problem(problem: Problem, part: Territory, time_limit: float) -> Problem:
+    """The problem restricted to one territory, solved whole for ``time_limit`` seconds."""
+    crew = frozenset(part.engineers)
+    keep = set(part.visits)
+    visits = tuple(
+        dataclasses.replace(
+            v,
+            allowed_engineers=v.allowed_engineers & crew,
+            preferred_engineers=v.preferred_engineers & crew,
+        )
+        for v in problem.visits
+        if v.id in keep
+    )
+    options = dataclasses.replace(
+        problem.options, time_limit=max(time_limit, 0.5), decompose_above=None
+    )
+    return dataclasses.replace(
+        problem,
+        engineers=tuple(e for e in problem.engineers if e.id in crew),
+        visits=visits,
+        travel_time_matrix=None,
+        options=options,
+    )
+
+
+def _solve_territory(job: tuple[Problem, Matrix]) -> Plan:
+    problem, matrix = job
+    return solve(problem, matrix, problem.options)
+
+
+def _map(
+    fn: Callable[[tuple[Problem, Matrix]], Plan], jobs: list[tuple[Problem, Matrix]], workers: int
+) -> list[Plan] | None:
+    """``fn`` over ``jobs`` in ``workers`` processes (spawned: OR-Tools and threads in this
+    process are never forked); in this process when one worker or no pool can start."""
+    if workers > 1:
+        try:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                return list(pool.map(fn, jobs))
+        except (OSError, BrokenProcessPool, AssertionError):
+            pass  # e.g. a daemonic parent may not have children: solve them here instead
+    return [fn(job) for job in jobs]
 
 
 def _event_sets_largest_first(events: Sequence[Visit]) -> list[frozenset[str]]:
@@ -275,6 +372,7 @@ def solve(
     if matrix.shape != (n, n):
         raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")
     search_parameters(options, options.time_limit)  # reject bad option names before work
+    started = time.monotonic()  # the time limit covers screening too
     static = static_reasons(problem, matrix)
     serviceable = serviceable_engineers(problem, matrix)
     vehicle = {e.id: v for v, e in enumerate(problem.engineers)}
@@ -284,14 +382,24 @@ def solve(
     home = [v for v in visits if not v.is_event]
 
     search = _Search(problem, matrix, options, vehicles_for, progress)
+    search.started = started
     best: _Attempt | None = None
-    if problem.engineers:
+    k = min(len(problem.engineers), max(2, territory_count(len(visits), len(problem.engineers))))
+    if (
+        options.decompose_above is not None
+        and len(visits) > options.decompose_above
+        and k > 1
+        and problem.engineers
+    ):
+        best = search.by_territories(visits, serviceable, k)
+    if problem.engineers and best is None:
         if len(events) <= options.event_subsets_max:
             best = search.enumerate_events(home, events)
         else:
             best = search.grow_events(home, events)
         if best is None:
             raise SolverError("OR-Tools found no plan at all, not even one serving no visit")
+    if best is not None:
         best = search.polish(best)
     # Visits no plan can serve never enter the model, but their penalty is part of the
     # objective every plan of this problem pays.
