@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -37,7 +38,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +239,7 @@ class SolveKeeper:
         self.api, self.time_limit_s = api, time_limit_s
         self.engine = create_engine(database_url)
         self.plan_ids: list[int] = []
+        self.on_tick: Callable[[], None] | None = None  # run every loop, e.g. to renice
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -254,6 +258,8 @@ class SolveKeeper:
         while not self._stop.is_set():
             if not self.active():
                 self.plan_ids.append(request_plan(self.api, self.time_limit_s))
+            if self.on_tick is not None:
+                self.on_tick()
             self._stop.wait(0.05)
 
     def start(self, timeout: float = 60.0) -> None:
@@ -392,6 +398,43 @@ def summarise(phase: str, windows: list[Window]) -> Summary:
     )
 
 
+def _children() -> dict[int, list[int]]:
+    """Child pids by parent pid, from /proc (Linux)."""
+    tree: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return tree
+
+
+def solver_pids(server_pid: int, workers: int) -> list[int]:
+    """The server's solver processes: spawned children of the process(es) running the app
+    (the server itself with one worker, else each uvicorn worker)."""
+    tree = _children()
+    apps = [server_pid] if workers == 1 else tree.get(server_pid, [])
+    out = []
+    for app in apps:
+        for pid in tree.get(app, []):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                out.append(pid)
+    return out
+
+
+def renice_solvers(server_pid: int, workers: int, nice: int) -> None:
+    """Put the server's solver processes at the server's niceness + ``nice``."""
+    base = os.getpriority(os.PRIO_PROCESS, server_pid)
+    for pid in solver_pids(server_pid, workers):
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, pid, min(base + nice, 19))
+
+
 # ----------------------------------------------------------------- main
 
 
@@ -432,20 +475,28 @@ def run(args: argparse.Namespace) -> list[Window]:
             ids = sorted(set(routed) & set(tokens))  # an engineer left at home has no schedule
             print(f"plan {plan_id} published: {len(ids)} engineers with routes", file=sys.stderr)
             clients = [(ids[i % len(ids)], tokens[ids[i % len(ids)]]) for i in range(args.clients)]
-            solve_s = WARMUP_S + args.window + 5.0
+            nices: list[int | None] = args.compare_nice or [None]
+            solve_s = WARMUP_S + (args.window + 3.0) * len(nices) + 5.0
             for round_no in range(1, args.rounds + 1):
                 windows.append(measure(base, clients, "idle", args.window))
                 keeper = SolveKeeper(api, database_url, solve_s)
+                # Alternate the order of the niceness levels from round to round.
+                order = nices if round_no % 2 else nices[::-1]
                 try:
                     keeper.start()
-                    w = measure(base, clients, "solving", args.window)
+                    for nice in order:
+                        if nice is not None:
+                            keeper.on_tick = partial(renice_solvers, server.pid, args.workers, nice)
+                            keeper.on_tick()
+                        phase = "solving" if nice is None else f"solving, solver nice {nice}"
+                        w = measure(base, clients, phase, args.window)
+                        assert w.began is not None and w.ended is not None
+                        w.solver_busy, w.solves = keeper.busy_share(w.began, w.ended)
+                        windows.append(w)
                     keeper.stop()
-                    assert w.began is not None and w.ended is not None
-                    w.solver_busy, w.solves = keeper.busy_share(w.began, w.ended)
                 finally:
                     keeper.close()
-                windows.append(w)
-                for w in windows[-2:]:
+                for w in windows[-1 - len(nices) :]:
                     busy = (
                         ""
                         if w.solver_busy is None
@@ -468,42 +519,47 @@ def run(args: argparse.Namespace) -> list[Window]:
 
 
 def report(args: argparse.Namespace, windows: list[Window]) -> str:
-    idle, solving = summarise("idle", windows), summarise("solving", windows)
+    phases = list(dict.fromkeys(w.phase for w in windows))
+    summaries = [summarise(phase, windows) for phase in phases]
+    idle = summaries[0]
     command = "python -m benchmarks.api_latency " + " ".join(sys.argv[1:])
+    nice = "default" if args.solver_nice is None else args.solver_nice
     lines = [
         f"Command: `{command}`; machine: {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}; date: {dt.date.today().isoformat()}; "
-        f"{args.clients} clients, {args.workers} server worker(s), solver nice "
-        f"{'default' if args.solver_nice is None else args.solver_nice}, "
-        f"{args.rounds} x {args.window:g} s per phase.",
+        f"{args.clients} clients, {args.workers} server worker(s), server's solver nice "
+        f"{nice}, {args.rounds} x {args.window:g} s per phase.",
         "",
-        "| phase | requests | errors | p50 ms | p99 ms | mean ms | requests/s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| phase | requests | errors | p50 ms | p99 ms | mean ms | requests/s "
+        "| p50 / idle | p99 / idle | per-round median p50 / idle | p99 / idle |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for s in (idle, solving):
+    # Per round, each solving window against that round's idle window: a burst of load from
+    # outside the benchmark moves one round, not the median.
+    per_round = len(phases)
+    rounds = [windows[i : i + per_round] for i in range(0, len(windows), per_round)]
+    for s in summaries:
+        if s is idle:
+            ratios = "| | | | |"
+        else:
+            by_round = [
+                (r[0].latencies, next(w.latencies for w in r if w.phase == s.phase)) for r in rounds
+            ]
+            p50s = [percentile(b, 0.5) / percentile(a, 0.5) for a, b in by_round]
+            p99s = [percentile(b, 0.99) / percentile(a, 0.99) for a, b in by_round]
+            ratios = (
+                f"| {s.p50_ms / idle.p50_ms:.2f} | {s.p99_ms / idle.p99_ms:.2f} "
+                f"| {statistics.median(p50s):.2f} | {statistics.median(p99s):.2f} |"
+            )
         lines.append(
             f"| {s.phase} | {s.requests:,} | {s.errors} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | "
-            f"{s.mean_ms:.1f} | {s.per_s:.0f} |"
+            f"{s.mean_ms:.1f} | {s.per_s:.0f} {ratios}"
         )
-    lines.append(
-        f"| solving / idle | | | {solving.p50_ms / idle.p50_ms:.2f} | "
-        f"{solving.p99_ms / idle.p99_ms:.2f} | {solving.mean_ms / idle.mean_ms:.2f} | "
-        f"{solving.per_s / idle.per_s:.2f} |"
-    )
     busy = [w.solver_busy for w in windows if w.solver_busy is not None]
-    solves = sum(w.solves for w in windows)
-    # Each round's solving window against the idle one just before it: a burst of load
-    # from outside the benchmark moves one round, not the median.
-    pairs = list(zip(windows[0::2], windows[1::2], strict=True))
-    p50s = [percentile(b.latencies, 0.5) / percentile(a.latencies, 0.5) for a, b in pairs]
-    p99s = [percentile(b.latencies, 0.99) / percentile(a.latencies, 0.99) for a, b in pairs]
     lines += [
         "",
-        f"Per round, solving / idle: p50 {', '.join(f'{x:.2f}' for x in p50s)} (median "
-        f"{statistics.median(p50s):.2f}); p99 {', '.join(f'{x:.2f}' for x in p99s)} (median "
-        f"{statistics.median(p99s):.2f}).",
         f"A solve was running for {statistics.fmean(busy):.0%} of the solving windows "
-        f"({solves} solves; one is requested again as soon as the last ends).",
+        "(a new one is requested as soon as one ends).",
     ]
     return "\n".join(lines)
 
@@ -517,6 +573,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="idle + solving windows each")
     parser.add_argument(
         "--solver-nice", type=int, help="FIELDROUTE_SOLVER_NICE for the server (default: its own)"
+    )
+    parser.add_argument(
+        "--compare-nice",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="measure a solving window per niceness N (solver processes reniced to the "
+        "server's + N, in alternating order) in each round",
     )
     parser.add_argument("--seed-time-limit", type=float, default=10.0, help="first plan, s")
     parser.add_argument("--server-log", default="/tmp/fieldroute-api-latency-server.log")
