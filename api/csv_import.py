@@ -444,6 +444,8 @@ def check_csv_upload(session: Session, upload: CsvUpload) -> CheckedUpload:
             centre_id = upload.service_centre_id
         elif upload.service_centers is not None and len(centre_rows) == 1 and centres_clean:
             centre_id = centre_rows[0].id
+        elif upload.service_centers is not None and not centres_clean:
+            raise CsvImportError(errors)  # its one centre may be a rejected row: those first
         else:
             raise UploadFieldError(
                 "service_centre_id",

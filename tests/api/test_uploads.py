@@ -291,6 +291,15 @@ def test_form_errors(client: TestClient, dispatcher: dict[str, str]) -> None:
     )
     assert r.status_code == 422 and faults(r) == [("engineers.csv", None, None)]
     assert "UTF-8" in r.json()["detail"][0]["reason"]
+    # The one centre the visits would default to is a bad row: that row is the error.
+    r = upload(
+        client,
+        dispatcher,
+        {"date": DAY},
+        service_centers="id,lat,lon\nsc-1,60.1,\n",
+        visits=VISITS_CSV,
+    )
+    assert r.status_code == 422 and faults(r) == [("service_centers.csv", 2, "lon")]
     assert stored_ids(client, dispatcher) == NOTHING
 
 
