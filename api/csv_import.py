@@ -83,6 +83,9 @@ _DETAIL_FIELDS = {
 }
 
 
+_CLOCK_FIELDS = {"shift_start", "shift_end", "earliest_start", "latest_end", "start", "end"}
+
+
 class CsvImportError(ValueError):
     """The upload was rejected; ``errors`` lists every fault (file, row, column, reason)."""
 
@@ -172,8 +175,9 @@ def _validated(
             name = str(err["loc"][0]) if err["loc"] else None
             column = columns.get(name) if name else None
             reason = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "string_pattern_mismatch" and name in ("shift_start", "shift_end"):
-                reason = "must be a clock time HH:MM (00:00 to 24:00) on the day"
+            last = err["loc"][-1] if err["loc"] else None
+            if err["type"] == "string_pattern_mismatch" and last in _CLOCK_FIELDS:
+                reason = "must be a clock time HH:MM (00:00 to 24:00): the service plans minutes"
             elif err["type"] == "string_pattern_mismatch":
                 reason = "must be letters, digits and . _ : - (up to 64, first a letter or digit)"
             elif name is not None and column is None:

@@ -222,9 +222,10 @@ def test_what_the_service_cannot_store_is_rejected_not_dropped(
         engineers="id,service_center,start_lat,start_lon,shift_start,shift_end,load_capacity\n"
         "e1,,60.1,24.9,08:00,16:00,\n"  # no centre, a start of its own
         "e2,sc-kamppi,,,08:00,16:00,5\n",
-        visits="id,lat,lon,duration_min,load,lateness_cost_per_hour\n"
-        "v1,60.17,24.94,30,2,\n"
-        "v2,60.17,24.94,30,,7200\n",
+        visits="id,lat,lon,duration_min,load,lateness_cost_per_hour,time_windows\n"
+        "v1,60.17,24.94,30,2,,\n"
+        "v2,60.17,24.94,30,,7200,\n"
+        "v3,60.17,24.94,30,,,08:00:30-10:00\n",
     )
     assert r.status_code == 422, r.text
     assert faults(r) == [
@@ -233,7 +234,9 @@ def test_what_the_service_cannot_store_is_rejected_not_dropped(
         ("engineers.csv", 3, "load_capacity"),
         ("visits.csv", 2, "load"),
         ("visits.csv", 3, "lateness_cost_per_hour"),
+        ("visits.csv", 4, "time_windows"),
     ]
+    assert "HH:MM" in r.json()["detail"][-1]["reason"]
     assert stored_ids(client, dispatcher)["engineers"] == []
 
 
