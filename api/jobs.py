@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db.models import PlanJob, utcnow
+from api.job_queue import claim_oldest, reap_stale_rows
 from api.schemas import PlanStatus
 from scheduler.errors import InputFormatError, NetworkError, ProblemError
 
@@ -152,60 +153,21 @@ class Claimed:
 
 def claim_next(session: Session, worker_id: str) -> Claimed | None:
     """Mark the oldest queued job running for ``worker_id`` and return it (None if none)."""
-    row = session.execute(
-        select(PlanJob.id, PlanJob.problem)
-        .where(PlanJob.status == PlanStatus.QUEUED)
-        .order_by(PlanJob.created_at, PlanJob.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).one_or_none()
-    if row is None:
-        session.rollback()
-        return None
-    now = utcnow()
-    won = session.execute(
-        update(PlanJob)
-        .where(PlanJob.id == row.id, PlanJob.status == PlanStatus.QUEUED)
-        .values(
-            status=PlanStatus.RUNNING,
-            worker_id=worker_id,
-            attempts=PlanJob.attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-            progress=progress_json("starting: travel times and model", None, 0.0, 0),
-        )
-        .execution_options(synchronize_session=False)
+    plan_id = claim_oldest(
+        session,
+        PlanJob,
+        worker_id,
+        progress=progress_json("starting: travel times and model", None, 0.0, 0),
     )
-    session.commit()
-    if won.rowcount != 1:  # type: ignore[attr-defined]
+    if plan_id is None:
         return None
-    return Claimed(row.id, row.problem)
+    problem = session.execute(select(PlanJob.problem).where(PlanJob.id == plan_id)).scalar_one()
+    return Claimed(plan_id, problem)
 
 
 def reap_stale(session: Session, *, stale_after_s: float, max_attempts: int) -> int:
     """Re-queue (or fail, once out of attempts) running jobs whose heartbeat stopped."""
-    cutoff = utcnow() - _seconds(stale_after_s)
-    dead = (PlanJob.status == PlanStatus.RUNNING, PlanJob.heartbeat_at < cutoff)
-    why = f"the process running it stopped (no heartbeat for {stale_after_s:g} s)"
-    failed = session.execute(
-        update(PlanJob)
-        .where(*dead, PlanJob.attempts >= max_attempts)
-        .values(
-            status=PlanStatus.FAILED,
-            error=f"{why}; gave up after {max_attempts} attempts",
-            finished_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    requeued = session.execute(
-        update(PlanJob)
-        .where(*dead, PlanJob.attempts < max_attempts)
-        .values(status=PlanStatus.QUEUED, worker_id=None, error=f"{why}; re-queued")
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    n: int = failed.rowcount + requeued.rowcount  # type: ignore[attr-defined]
-    return n
+    return reap_stale_rows(session, PlanJob, stale_after_s=stale_after_s, max_attempts=max_attempts)
 
 
 def _seconds(s: float) -> dt.timedelta:

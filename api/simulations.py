@@ -19,11 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db.models import SimulationJob, utcnow
+from api.job_queue import claim_oldest, reap_stale_rows
 from api.schemas import PlanStatus
 from scheduler.errors import InputFormatError, NetworkError, ProblemError
 from scheduler.simulate.executor import Executor, InlineExecutor, ProcessExecutor
@@ -45,59 +46,15 @@ def simulate_document(
 
 def claim_next_simulation(session: Session, worker_id: str) -> SimulationJob | None:
     """Mark the oldest queued simulation running for ``worker_id``; None if there is none."""
-    row = session.execute(
-        select(SimulationJob.id)
-        .where(SimulationJob.status == PlanStatus.QUEUED)
-        .order_by(SimulationJob.created_at, SimulationJob.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    ).one_or_none()
-    if row is None:
-        session.rollback()
-        return None
-    now = utcnow()
-    won = session.execute(
-        update(SimulationJob)
-        .where(SimulationJob.id == row.id, SimulationJob.status == PlanStatus.QUEUED)
-        .values(
-            status=PlanStatus.RUNNING,
-            worker_id=worker_id,
-            attempts=SimulationJob.attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    if won.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(SimulationJob, row.id)
+    sim_id = claim_oldest(session, SimulationJob, worker_id)
+    return None if sim_id is None else session.get(SimulationJob, sim_id)
 
 
 def reap_stale_simulations(session: Session, *, stale_after_s: float, max_attempts: int) -> int:
     """Re-queue (or fail, once out of attempts) running simulations whose heartbeat stopped."""
-    cutoff = utcnow() - dt.timedelta(seconds=stale_after_s)
-    dead = (SimulationJob.status == PlanStatus.RUNNING, SimulationJob.heartbeat_at < cutoff)
-    why = f"the process running it stopped (no heartbeat for {stale_after_s:g} s)"
-    failed = session.execute(
-        update(SimulationJob)
-        .where(*dead, SimulationJob.attempts >= max_attempts)
-        .values(
-            status=PlanStatus.FAILED,
-            error=f"{why}; gave up after {max_attempts} attempts",
-            finished_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
+    return reap_stale_rows(
+        session, SimulationJob, stale_after_s=stale_after_s, max_attempts=max_attempts
     )
-    requeued = session.execute(
-        update(SimulationJob)
-        .where(*dead, SimulationJob.attempts < max_attempts)
-        .values(status=PlanStatus.QUEUED, worker_id=None, error=f"{why}; re-queued")
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    n: int = failed.rowcount + requeued.rowcount  # type: ignore[attr-defined]
-    return n
 
 
 class SimulationRunner:

@@ -1,0 +1,84 @@
+"""The database job queue shared by plan jobs and simulations.
+
+A row is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite ignores it)
+and then a conditional ``UPDATE ... WHERE status = 'queued'`` that only one claimant can
+win, so several server processes on one database never run a job twice. A ``running`` row
+whose heartbeat is older than ``stale_after_s`` seconds belongs to a dead process: it is
+re-queued, or failed with that reason once it has used ``max_attempts``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.db.models import PlanJob, SimulationJob, utcnow
+from api.schemas import PlanStatus
+
+JobModel = type[PlanJob] | type[SimulationJob]
+
+
+def claim_oldest(session: Session, model: JobModel, worker_id: str, **values: Any) -> int | None:
+    """Mark the oldest queued row of ``model`` running for ``worker_id`` (also setting
+    ``values``) and commit; its id, or None when nothing is queued or another won it."""
+    row = session.execute(
+        select(model.id)
+        .where(model.status == PlanStatus.QUEUED)
+        .order_by(model.created_at, model.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    if row is None:
+        session.rollback()
+        return None
+    now = utcnow()
+    won = session.execute(
+        update(model)
+        .where(model.id == row.id, model.status == PlanStatus.QUEUED)
+        .values(
+            status=PlanStatus.RUNNING,
+            worker_id=worker_id,
+            attempts=model.attempts + 1,
+            started_at=now,
+            heartbeat_at=now,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job_id: int = row.id
+    return job_id
+
+
+def reap_stale_rows(
+    session: Session, model: JobModel, *, stale_after_s: float, max_attempts: int
+) -> int:
+    """Re-queue (or fail, once out of attempts) running rows whose heartbeat stopped;
+    how many rows changed."""
+    cutoff = utcnow() - dt.timedelta(seconds=stale_after_s)
+    dead = (model.status == PlanStatus.RUNNING, model.heartbeat_at < cutoff)
+    why = f"the process running it stopped (no heartbeat for {stale_after_s:g} s)"
+    failed = session.execute(
+        update(model)
+        .where(*dead, model.attempts >= max_attempts)
+        .values(
+            status=PlanStatus.FAILED,
+            error=f"{why}; gave up after {max_attempts} attempts",
+            finished_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    requeued = session.execute(
+        update(model)
+        .where(*dead, model.attempts < max_attempts)
+        .values(status=PlanStatus.QUEUED, worker_id=None, error=f"{why}; re-queued")
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    n: int = failed.rowcount + requeued.rowcount  # type: ignore[attr-defined]
+    return n
