@@ -239,7 +239,9 @@ class SolveKeeper:
         self.api, self.time_limit_s = api, time_limit_s
         self.engine = create_engine(database_url)
         self.plan_ids: list[int] = []
-        self.on_tick: Callable[[], None] | None = None  # run every loop, e.g. to renice
+        # Run after each new solve is requested, e.g. to renice the solver processes (the
+        # pool's process normally persists; this catches one the server had to replace).
+        self.on_new_solve: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -255,12 +257,14 @@ class SolveKeeper:
             return {r.id: r.status for r in rows if r.status in ("queued", "running")}
 
     def _loop(self) -> None:
+        # Polled 5 times a second: quick enough to keep the solver busy (the share is
+        # reported), rare enough to cost the load generator next to nothing.
         while not self._stop.is_set():
             if not self.active():
                 self.plan_ids.append(request_plan(self.api, self.time_limit_s))
-            if self.on_tick is not None:
-                self.on_tick()
-            self._stop.wait(0.05)
+                if self.on_new_solve is not None:
+                    self.on_new_solve()
+            self._stop.wait(0.2)
 
     def start(self, timeout: float = 60.0) -> None:
         """Request the first solve and return once it runs."""
@@ -486,8 +490,9 @@ def run(args: argparse.Namespace) -> list[Window]:
                     keeper.start()
                     for nice in order:
                         if nice is not None:
-                            keeper.on_tick = partial(renice_solvers, server.pid, args.workers, nice)
-                            keeper.on_tick()
+                            renice = partial(renice_solvers, server.pid, args.workers, nice)
+                            keeper.on_new_solve = renice
+                            renice()
                         phase = "solving" if nice is None else f"solving, solver nice {nice}"
                         w = measure(base, clients, phase, args.window)
                         assert w.began is not None and w.ended is not None
