@@ -26,6 +26,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ortools.constraint_solver import pywrapcp
+
 from scheduler.domain import Plan, Problem, Route, SolveOptions, SolverStats, Stop, Visit
 from scheduler.errors import ProblemError, SolverError
 from scheduler.explain import explain_dropped, serviceable_engineers, static_reasons
@@ -229,6 +231,7 @@ class _Chooser:
         self.events = _check(problem, choice)
         self.started = time.monotonic()
         self.solves = 0
+        self._home_routes: tuple[Route, ...] | None = None
         static = static_reasons(problem, matrix)
         self.serviceable = serviceable_engineers(problem, matrix)
         self.vehicle = {e.id: v for v, e in enumerate(problem.engineers)}
@@ -267,6 +270,27 @@ class _Chooser:
 
     def remaining(self) -> float:
         return self.options.time_limit - (time.monotonic() - self.started)
+
+    def home_start(self, ctx: ModelContext) -> pywrapcp.Assignment | None:
+        """An assignment of ``ctx``'s model with the routes of a plan without candidate
+        events (searched once and remembered), or None when there is none."""
+        if self._home_routes is None:
+            self._home_routes = ()
+            plain = self.run(frozenset(self.candidates), max(0.1, self.remaining() / 4))
+            if plain is not None:
+                self._home_routes = plain.routes
+        if not self._home_routes:
+            return None
+        copies: dict[str, int] = {}
+        routes: list[list[int]] = [[] for _ in ctx.engineers]
+        vehicle = {e.id: v for v, e in enumerate(ctx.engineers)}
+        for r in self._home_routes:
+            for stop in r.stops:
+                k = copies.get(stop.visit_id, 0)
+                copies[stop.visit_id] = k + 1
+                routes[vehicle[r.engineer_id]].append(ctx.index(ctx.visit_nodes[stop.visit_id][k]))
+        start: pywrapcp.Assignment | None = ctx.routing.ReadAssignmentFromRoutes(routes, True)
+        return start
 
     def run(self, banned: frozenset[str], time_limit: float) -> _Attempt | None:
         """One search with the candidates in ``banned`` left out."""
@@ -325,9 +349,15 @@ class _Chooser:
                 self.progress(Progress("choosing events", cost + lost, elapsed, count[0]))
 
         ctx.routing.AddAtSolutionCallback(on_solution)
-        solution = ctx.routing.SolveWithParameters(
-            search_parameters(self.options, max(time_limit, 0.1))
-        )
+        params = search_parameters(self.options, max(time_limit, 0.1))
+        solution = ctx.routing.SolveWithParameters(params)
+        if solution is None and self.min_home_served is not None and candidates:
+            # The first-solution heuristics may leave more home visits out than the limit
+            # allows (they insert events first); start instead from a plan of the home
+            # visits and required events alone, which the local search then adds events to.
+            start = self.home_start(ctx)
+            if start is not None:
+                solution = ctx.routing.SolveFromAssignmentWithParameters(start, params)
         if solution is None:
             return None
         routes = _strip_reach(ctx, extract_routes(ctx, solution))
