@@ -324,11 +324,21 @@ def select_events(
             if vid not in events:
                 raise ProblemError("event selection", "manual", vid, "is not an event")
         by_hand = EventChoice(candidates=frozenset(), required=manual_ids)
-        done = solve_choosing_events(problem, matrix, by_hand, options, max_solves=1)
+        try:
+            done = solve_choosing_events(problem, matrix, by_hand, options, max_solves=1)
+        except ProblemError:
+            # No first solution with every manual event mandatory: let the model hold as
+            # many of them as it can (the figures then show which were held).
+            own, common = coverage_prizes(coverage, manual_ids, resident_value)
+            by_hand = EventChoice(candidates=manual_ids, prizes=own, shared=common)
+            done = solve_choosing_events(problem, matrix, by_hand, options, max_solves=1)
         manual_figures = _figures(
             "manual", problem, matrix, done.plan, coverage, done.starts, limits
         )
-        if budget_s is not None and sum(engineer_seconds(events[e]) for e in manual_ids) > budget_s:
+        over_budget = (
+            budget_s is not None and sum(engineer_seconds(events[e]) for e in manual_ids) > budget_s
+        )
+        if over_budget or set(done.held) != set(manual_ids):
             manual_figures = dataclasses.replace(manual_figures, within_limits=False)
     return SelectionResult(
         chosen=chosen,

@@ -225,13 +225,16 @@ class _Chooser:
         choice: EventChoice,
         options: SolveOptions,
         progress: ProgressCallback | None,
+        *,
+        fallback: bool = True,
     ) -> None:
         self.problem, self.matrix, self.choice, self.options = problem, matrix, choice, options
+        self.fallback = fallback  # whether a failed first solution may use start_routes
         self.progress = progress
         self.events = _check(problem, choice)
         self.started = time.monotonic()
         self.solves = 0
-        self._home_routes: tuple[Route, ...] | None = None
+        self._start_routes: tuple[Route, ...] | None = None
         static = static_reasons(problem, matrix)
         self.serviceable = serviceable_engineers(problem, matrix)
         self.vehicle = {e.id: v for v, e in enumerate(problem.engineers)}
@@ -271,24 +274,49 @@ class _Chooser:
     def remaining(self) -> float:
         return self.options.time_limit - (time.monotonic() - self.started)
 
-    def home_start(self, ctx: ModelContext) -> pywrapcp.Assignment | None:
-        """An assignment of ``ctx``'s model with the routes of a plan without candidate
-        events (searched once and remembered), or None when there is none."""
-        if self._home_routes is None:
-            self._home_routes = ()
-            plain = self.run(frozenset(self.candidates), max(0.1, self.remaining() / 4))
-            if plain is not None:
-                self._home_routes = plain.routes
-        if not self._home_routes:
+    def start_routes(self) -> tuple[Route, ...]:
+        """Routes to start the search from when its first-solution heuristic fails the
+        home-deferral limit: a plan in which every candidate is worth a little less than
+        the least urgent home visit (so home visits are inserted first and events where
+        they still fit), else a plan without candidates. Searched once and remembered."""
+        if self._start_routes is None:
+            self._start_routes = ()
+            modest = max(1, self.options.weights.drop_base - 1)
+            for prizes in ({e: modest for e in self.candidates}, None):
+                choice = EventChoice(
+                    candidates=self.candidates if prizes else frozenset(),
+                    prizes=prizes or {},
+                    budget_s=self.choice.budget_s,
+                    max_home_deferred=self.choice.max_home_deferred,
+                    required=self.choice.required,
+                )
+                helper = _Chooser(
+                    self.problem, self.matrix, choice, self.options, None, fallback=False
+                )
+                plan = helper.run(frozenset(), max(0.1, self.remaining() / 4))
+                self.solves += helper.solves
+                if plan is not None:
+                    self._start_routes = plan.routes
+                    break
+        return self._start_routes
+
+    def start_assignment(self, ctx: ModelContext) -> pywrapcp.Assignment | None:
+        """:meth:`start_routes` as an assignment of ``ctx``'s model (stops of events this
+        model leaves out are skipped), or None when there are none."""
+        plan = self.start_routes()
+        if not plan:
             return None
         copies: dict[str, int] = {}
         routes: list[list[int]] = [[] for _ in ctx.engineers]
         vehicle = {e.id: v for v, e in enumerate(ctx.engineers)}
-        for r in self._home_routes:
+        for r in plan:
             for stop in r.stops:
+                if stop.visit_id not in ctx.visit_nodes:
+                    continue
                 k = copies.get(stop.visit_id, 0)
                 copies[stop.visit_id] = k + 1
-                routes[vehicle[r.engineer_id]].append(ctx.index(ctx.visit_nodes[stop.visit_id][k]))
+                node = ctx.visit_nodes[stop.visit_id][k]
+                routes[vehicle[r.engineer_id]].append(ctx.index(node))
         start: pywrapcp.Assignment | None = ctx.routing.ReadAssignmentFromRoutes(routes, True)
         return start
 
@@ -351,11 +379,11 @@ class _Chooser:
         ctx.routing.AddAtSolutionCallback(on_solution)
         params = search_parameters(self.options, max(time_limit, 0.1))
         solution = ctx.routing.SolveWithParameters(params)
-        if solution is None and self.min_home_served is not None and candidates:
+        if solution is None and self.fallback and self.min_home_served is not None and candidates:
             # The first-solution heuristics may leave more home visits out than the limit
-            # allows (they insert events first); start instead from a plan of the home
-            # visits and required events alone, which the local search then adds events to.
-            start = self.home_start(ctx)
+            # allows (they insert the high-prize events first): start from routes that
+            # insert home visits first instead (see ``start_routes``).
+            start = self.start_assignment(ctx)
             if start is not None:
                 solution = ctx.routing.SolveFromAssignmentWithParameters(start, params)
         if solution is None:
