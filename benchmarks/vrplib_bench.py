@@ -11,6 +11,7 @@ integers); gaps in percent of the BKS cost.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -222,7 +223,7 @@ def run_instance(inst: Instance, settings: Settings) -> list[Outcome]:
             routes, plan, note = None, None, f"{type(exc).__name__}: {exc}"
         wall = time.monotonic() - started
         outcome = evaluate(inst, solver, routes, wall, bks, plan, note)
-        out.append(Outcome(**{**outcome.__dict__, "bks_checked": bks_ok}))
+        out.append(dataclasses.replace(outcome, bks_checked=bks_ok))
         if routes is not None and settings.solutions is not None:
             folder = settings.solutions / solver
             folder.mkdir(parents=True, exist_ok=True)
