@@ -274,22 +274,63 @@ class _Chooser:
     def remaining(self) -> float:
         return self.options.time_limit - (time.monotonic() - self.started)
 
+    def greedy_events(self) -> frozenset[str]:
+        """Candidates taken greedily by marginal prize per engineer-second while the budget
+        allows (shared prizes count for the first event of their group taken)."""
+        taken: set[str] = set()
+        left = self.budget
+        while True:
+
+            def gain(e: str) -> float:
+                own = self.choice.prizes.get(e, 0)
+                shared = sum(
+                    s.prize for s in self.choice.shared if e in s.events and not s.events & taken
+                )
+                return (own + shared) / max(1, engineer_seconds(self.events[e]))
+
+            fits = [
+                e
+                for e in sorted(self.candidates - taken)
+                if left is None or engineer_seconds(self.events[e]) <= left
+            ]
+            fits = [e for e in fits if gain(e) > 0]
+            if not fits:
+                return frozenset(taken)
+            best = max(fits, key=lambda e: (gain(e), e))
+            taken.add(best)
+            if left is not None:
+                left -= engineer_seconds(self.events[best])
+
     def start_routes(self) -> tuple[Route, ...]:
-        """Routes to start the search from when its first-solution heuristic fails the
-        home-deferral limit: a plan in which every candidate is worth a little less than
-        the least urgent home visit (so home visits are inserted first and events where
-        they still fit), else a plan without candidates. Searched once and remembered."""
+        """Routes to start the search from (the first-solution heuristic inserts the
+        high-prize events first, may break the home-deferral limit and picks events one
+        at a time): a plan holding :meth:`greedy_events`, else one in which every candidate
+        is worth a little less than the least urgent home visit (home visits first, events
+        where they still fit), else one without candidates. Searched once, remembered."""
         if self._start_routes is None:
             self._start_routes = ()
             modest = max(1, self.options.weights.drop_base - 1)
-            for prizes in ({e: modest for e in self.candidates}, None):
-                choice = EventChoice(
-                    candidates=self.candidates if prizes else frozenset(),
-                    prizes=prizes or {},
+            greedy = self.greedy_events()
+            attempts = [
+                EventChoice(
+                    candidates=frozenset(),
+                    required=self.choice.required | greedy,
+                    max_home_deferred=self.choice.max_home_deferred,
+                ),
+                EventChoice(
+                    candidates=self.candidates,
+                    prizes={e: modest for e in self.candidates},
                     budget_s=self.choice.budget_s,
                     max_home_deferred=self.choice.max_home_deferred,
                     required=self.choice.required,
-                )
+                ),
+                EventChoice(
+                    candidates=frozenset(),
+                    max_home_deferred=self.choice.max_home_deferred,
+                    required=self.choice.required,
+                ),
+            ]
+            for choice in attempts if greedy else attempts[1:]:
                 helper = _Chooser(
                     self.problem, self.matrix, choice, self.options, None, fallback=False
                 )
@@ -378,14 +419,16 @@ class _Chooser:
 
         ctx.routing.AddAtSolutionCallback(on_solution)
         params = search_parameters(self.options, max(time_limit, 0.1))
-        solution = ctx.routing.SolveWithParameters(params)
-        if solution is None and self.fallback and self.min_home_served is not None and candidates:
-            # The first-solution heuristics may leave more home visits out than the limit
-            # allows (they insert the high-prize events first): start from routes that
-            # insert home visits first instead (see ``start_routes``).
+        solution = None
+        if self.fallback and candidates and self.start_routes():
+            # Start from a greedy plan (see ``start_routes``): the local search only
+            # improves on it, so the choice never reaches fewer residents than greedy.
+            ctx.routing.CloseModelWithParameters(params)
             start = self.start_assignment(ctx)
             if start is not None:
                 solution = ctx.routing.SolveFromAssignmentWithParameters(start, params)
+        if solution is None:
+            solution = ctx.routing.SolveWithParameters(params)
         if solution is None:
             return None
         routes = _strip_reach(ctx, extract_routes(ctx, solution))
