@@ -38,8 +38,8 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         le=19,
-        description="Added to the niceness of solver processes, so that a solve takes the "
-        "CPU the API is not using instead of slowing its requests down (0: same priority).",
+        description="Added to the niceness of solver processes, so that the API's requests "
+        "get the CPU first while a solve runs (0: same priority as the server).",
     )
     max_time_limit_s: float = Field(default=300.0, gt=0, description="Longest solve accepted.")
     poll_interval_s: float = Field(default=1.0, gt=0, description="Seconds between job polls.")
