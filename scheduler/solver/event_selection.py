@@ -301,6 +301,14 @@ class _Chooser:
             if left is not None:
                 left -= engineer_seconds(self.events[best])
 
+    def within_deferral_limit(self, routes: Sequence[Route]) -> bool:
+        """Whether ``routes`` leave at most ``max_home_deferred`` home visits out."""
+        if self.choice.max_home_deferred is None:
+            return True
+        served = {s.visit_id for r in routes for s in r.stops}
+        deferred = sum(1 for v in self.problem.visits if not v.is_event and v.id not in served)
+        return deferred <= self.choice.max_home_deferred
+
     def start_routes(self) -> tuple[Route, ...]:
         """Routes to start the search from (the first-solution heuristic inserts the
         high-prize events first, may break the home-deferral limit and picks events one
@@ -315,20 +323,14 @@ class _Chooser:
                 EventChoice(
                     candidates=frozenset(),
                     required=self.choice.required | greedy,
-                    max_home_deferred=self.choice.max_home_deferred,
                 ),
                 EventChoice(
                     candidates=self.candidates,
                     prizes={e: modest for e in self.candidates},
                     budget_s=self.choice.budget_s,
-                    max_home_deferred=self.choice.max_home_deferred,
                     required=self.choice.required,
                 ),
-                EventChoice(
-                    candidates=frozenset(),
-                    max_home_deferred=self.choice.max_home_deferred,
-                    required=self.choice.required,
-                ),
+                EventChoice(candidates=frozenset(), required=self.choice.required),
             ]
             for choice in attempts if greedy else attempts[1:]:
                 helper = _Chooser(
@@ -336,7 +338,9 @@ class _Chooser:
                 )
                 plan = helper.run(frozenset(), max(0.1, self.remaining() / 4))
                 self.solves += helper.solves
-                if plan is not None:
+                # Searched without the deferral limit (a hard limit often leaves the
+                # first-solution heuristic with no plan at all), then checked against it.
+                if plan is not None and self.within_deferral_limit(plan.routes):
                     self._start_routes = plan.routes
                     break
         return self._start_routes
