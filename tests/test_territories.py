@@ -8,9 +8,13 @@ to the far engineer have to pull people across.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
+
+import pytest
 
 from scheduler.domain import Problem, SolveOptions
 from scheduler.explain import serviceable_engineers
+from scheduler.solver import search as search_module
 from scheduler.solver import solve
 from scheduler.solver.territories import split_into_territories
 from scheduler.validate import validate
@@ -59,3 +63,26 @@ def test_solving_by_territories_serves_the_event_together_and_honours_the_pin() 
     assert starts == {hm(13)}
     assert [r.engineer_id for r in plan.routes for s in r.stops if s.visit_id == "pin"] == ["e1"]
     assert plan.unassigned == ()
+
+
+def test_when_the_whole_day_cannot_start_from_the_territories_their_plans_are_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seen on a 2,000-visit day: the joined warm start failed and the day was planned
+    afresh in the time left, serving nothing. The territories' plans must survive."""
+    original = search_module._Search.run
+
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("warm_routes") is not None:
+            return None  # the whole-day search could not start from the joined routes
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(search_module._Search, "run", run)
+    p = day()
+    options = dataclasses.replace(p.options, decompose_above=1)
+    stages: list[str] = []
+    plan = solve(p, matrix_of(p), options, progress=lambda r: stages.append(r.stage))
+    assert "territories kept as planned" in stages
+    assert validate(p, plan, matrix_of(p)) == []
+    assert plan.unassigned == ()
+    assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 3

@@ -276,7 +276,17 @@ class _Search:
         held = frozenset(v.id for v in visits if v.is_event and v.id in served)
         chosen = [v for v in visits if not v.is_event or v.id in held]
         self.report("territories joined", None)
-        return self.run(chosen, held, max(self.remaining(), 0.5), warm_routes=joined)
+        whole = self.run(chosen, held, max(self.remaining(), 0.5), warm_routes=joined)
+        if whole is not None:
+            return whole
+        # The whole-day model could not start from the joined routes in the time left; the
+        # territories' plans together are still a valid plan of the day (disjoint engineers
+        # and visits, each plan validated), far better than starting the whole day afresh.
+        self.report("territories kept as planned", None)
+        order = {e.id: i for i, e in enumerate(self.problem.engineers)}
+        routes = sorted((r for p in plans for r in p.routes), key=lambda r: order[r.engineer_id])
+        total = sum(p.stats.objective or 0 for p in plans if p.stats is not None)
+        return _Attempt(held, tuple(chosen), total, tuple(routes), ())
 
     def report(self, stage: str, objective: int | None) -> None:
         if self.progress is not None:
@@ -285,7 +295,7 @@ class _Search:
 
     def polish(self, best: _Attempt) -> _Attempt:
         """Spend the time left improving the best plan from its own routes."""
-        if self.remaining() < 0.5:
+        if self.remaining() < 0.5 or not best.index_routes:
             return best
         a = self.run(best.visits, best.held, self.remaining(), warm=best)
         return a if a is not None and a.total <= best.total else best
