@@ -277,15 +277,15 @@ class _Search:
         chosen = [v for v in visits if not v.is_event or v.id in held]
         self.report("territories joined", None)
         whole = self.run(chosen, held, max(self.remaining(), 0.5), warm_routes=joined)
-        if whole is not None:
+        # The territories' plans together are a valid plan of the day too (disjoint engineers
+        # and visits, each plan validated): keep them when the whole-day search could not
+        # start from them in the time left, or ended worse.
+        total = sum(p.stats.objective or 0 for p in plans if p.stats is not None)
+        if whole is not None and whole.total <= total:
             return whole
-        # The whole-day model could not start from the joined routes in the time left; the
-        # territories' plans together are still a valid plan of the day (disjoint engineers
-        # and visits, each plan validated), far better than starting the whole day afresh.
-        self.report("territories kept as planned", None)
+        self.report("territories kept as planned", total)
         order = {e.id: i for i, e in enumerate(self.problem.engineers)}
         routes = sorted((r for p in plans for r in p.routes), key=lambda r: order[r.engineer_id])
-        total = sum(p.stats.objective or 0 for p in plans if p.stats is not None)
         return _Attempt(held, tuple(chosen), total, tuple(routes), ())
 
     def report(self, stage: str, objective: int | None) -> None:
