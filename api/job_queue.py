@@ -82,3 +82,25 @@ def reap_stale_rows(
     session.commit()
     n: int = failed.rowcount + requeued.rowcount  # type: ignore[attr-defined]
     return n
+
+
+def give_back(
+    session: Session, model: JobModel, worker_id: str, reason: str, job_id: int | None = None
+) -> None:
+    """Put ``worker_id``'s running rows (or just ``job_id``) back in the queue without using
+    up an attempt, e.g. when the server shuts down mid-run; commits."""
+    mine = [model.worker_id == worker_id, model.status == PlanStatus.RUNNING]
+    if job_id is not None:
+        mine.append(model.id == job_id)
+    session.execute(
+        update(model)
+        .where(*mine)
+        .values(
+            status=PlanStatus.QUEUED,
+            worker_id=None,
+            attempts=model.attempts - 1,
+            error=f"re-queued: {reason}",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

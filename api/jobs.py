@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db.models import PlanJob, utcnow
-from api.job_queue import claim_oldest, reap_stale_rows
+from api.job_queue import claim_oldest, give_back, reap_stale_rows
 from api.schemas import PlanStatus
 from scheduler.errors import InputFormatError, NetworkError, ProblemError
 
@@ -207,21 +207,7 @@ class JobRunner:
             self._thread.join()
         if self._running:
             with self.sessions() as session:
-                session.execute(
-                    update(PlanJob)
-                    .where(
-                        PlanJob.worker_id == self.worker_id,
-                        PlanJob.status == PlanStatus.RUNNING,
-                    )
-                    .values(
-                        status=PlanStatus.QUEUED,
-                        worker_id=None,
-                        attempts=PlanJob.attempts - 1,
-                        error="re-queued: the server shut down while solving",
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                session.commit()
+                give_back(session, PlanJob, self.worker_id, "the server shut down while solving")
         executor, self._executor = self._executor, None
         if executor is not None:
             if self._running and isinstance(executor, ProcessPoolExecutor):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
 from api.db.models import SimulationJob, utcnow
-from api.job_queue import claim_oldest, reap_stale_rows
+from api.job_queue import claim_oldest, give_back, reap_stale_rows
 from api.schemas import PlanStatus
 from scheduler.errors import InputFormatError, NetworkError, ProblemError
 from scheduler.simulate.executor import Executor, InlineExecutor, ProcessExecutor
@@ -90,22 +90,13 @@ class SimulationRunner:
             self._thread.join()
         if self._running is not None and not self._running[1].done():
             with self.sessions() as session:
-                session.execute(
-                    update(SimulationJob)
-                    .where(
-                        SimulationJob.id == self._running[0],
-                        SimulationJob.worker_id == self.worker_id,
-                        SimulationJob.status == PlanStatus.RUNNING,
-                    )
-                    .values(
-                        status=PlanStatus.QUEUED,
-                        worker_id=None,
-                        attempts=SimulationJob.attempts - 1,
-                        error="re-queued: the server shut down while simulating",
-                    )
-                    .execution_options(synchronize_session=False)
+                give_back(
+                    session,
+                    SimulationJob,
+                    self.worker_id,
+                    "the server shut down while simulating",
+                    job_id=self._running[0],
                 )
-                session.commit()
             if self._pool is not None:
                 self._pool.terminate()  # its simulation is back in the queue
         if self._pool is not None:
