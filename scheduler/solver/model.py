@@ -53,6 +53,8 @@ class ModelContext:
     # Visits whose presence another rule prices (events chosen in the model and their
     # coverage nodes, see ``event_selection``): no drop penalty from ``add_drop_penalties``.
     prized_visits: frozenset[str] = frozenset()
+    # Drop penalty per priority; a part of a larger day uses the whole day's (see penalties).
+    penalties: Mapping[int, int] = field(default_factory=dict)
     travel_callback: int = -1
     time_callback: int = -1
     break_intervals: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
@@ -106,8 +108,10 @@ def create_context(
     visits: Sequence[Visit],
     vehicles_for: Mapping[str, Sequence[int]],
     held_events: frozenset[str],
+    penalties: Mapping[int, int] | None = None,
 ) -> ModelContext:
-    """Create the index manager and routing model for the given visits (events all held)."""
+    """Create the index manager and routing model for the given visits (events all held);
+    ``penalties`` per priority default to those of ``problem`` (``drop_penalties``)."""
     nodes, starts, ends, visit_nodes = layout_nodes(problem, visits)
     manager = pywrapcp.RoutingIndexManager(len(nodes), len(problem.engineers), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
@@ -126,6 +130,7 @@ def create_context(
         visit_nodes=visit_nodes,
         vehicles_for={k: list(v) for k, v in vehicles_for.items()},
         held_events=held_events,
+        penalties=dict(penalties or drop_penalties(problem.visits, weights.drop_base)),
     )
 
 
@@ -241,12 +246,12 @@ def add_skills_and_pins(ctx: ModelContext) -> None:
 def add_drop_penalties(ctx: ModelContext) -> None:
     """Home visits may be left out at a penalty that grows lexicographically with urgency;
     held events are mandatory (decided outside the local search, see ``search``)."""
-    penalties = drop_penalties(ctx.problem.visits, ctx.weights.drop_base)
     for vid, node_ids in ctx.visit_nodes.items():
         if vid in ctx.held_events or vid in ctx.prized_visits:
             continue
         (node,) = node_ids
-        ctx.routing.AddDisjunction([ctx.index(node)], visit_penalty(ctx.visits[vid], penalties))
+        penalty = visit_penalty(ctx.visits[vid], ctx.penalties)
+        ctx.routing.AddDisjunction([ctx.index(node)], penalty)
 
 
 def add_community_events(ctx: ModelContext) -> None:
@@ -352,9 +357,10 @@ def build_model(
     visits: Sequence[Visit],
     vehicles_for: Mapping[str, Sequence[int]],
     held_events: frozenset[str],
+    penalties: Mapping[int, int] | None = None,
 ) -> ModelContext:
     """The full model: every rule in ``RULES`` applied to a fresh context."""
-    ctx = create_context(problem, matrix, weights, visits, vehicles_for, held_events)
+    ctx = create_context(problem, matrix, weights, visits, vehicles_for, held_events, penalties)
     for rule in RULES:
         rule(ctx)
     return ctx

@@ -7,7 +7,7 @@ urgent ones. Events count as ``engineers_required`` visits of their priority.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from scheduler.domain import Visit
 
@@ -32,6 +32,6 @@ def drop_penalties(visits: Iterable[Visit], drop_base: int) -> dict[int, int]:
     return penalty
 
 
-def visit_penalty(visit: Visit, penalties: dict[int, int]) -> int:
+def visit_penalty(visit: Visit, penalties: Mapping[int, int]) -> int:
     """Penalty for leaving ``visit`` out: its priority's unit penalty times its engineers."""
     return min(PENALTY_CAP, penalties[visit.priority] * visit.engineers_required)
