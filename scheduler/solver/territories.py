@@ -73,6 +73,24 @@ def _kmeans(points: npt.NDArray[np.float64], k: int, rounds: int = 25) -> npt.ND
     return labels
 
 
+def _split_large(
+    points: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], most: int
+) -> npt.NDArray[np.int64]:
+    """Clusters of more than ``most`` points split again by k-means (dense town centres
+    otherwise make one territory too big to plan in its share of the time)."""
+    out = labels.copy()
+    top = int(labels.max()) + 1
+    for j in range(top):
+        members = np.flatnonzero(labels == j)
+        if len(members) <= most:
+            continue
+        sub = _kmeans(points[members], math.ceil(len(members) / most * 1.5))
+        for c in range(1, int(sub.max()) + 1):
+            out[members[sub == c]] = top
+            top += 1
+    return out
+
+
 def _quotas(work: Sequence[float], engineers: int) -> list[int]:
     """Engineers per territory in proportion to its work (largest remainders), >= 1 each."""
     k = len(work)
@@ -109,6 +127,7 @@ def split_into_territories(
     row = problem.location_index()
     vrow = np.array([row[v.location] for v in visits])
     labels = _kmeans(_points(problem, visits), k)
+    labels = _split_large(_points(problem, visits), labels, int(1.5 * TERRITORY_SIZE))
     k = int(labels.max()) + 1
     # Work: service plus the drive to the nearest other visit (a per-stop driving estimate).
     sub = matrix[np.ix_(vrow, vrow)].astype(np.float64)
@@ -144,16 +163,16 @@ def split_into_territories(
     where = {v.id: int(labels[i]) for i, v in enumerate(visits)}
     by_id = {v.id: v for v in visits}
 
-    # Events first: the territory with most engineers able to serve it gets it, and takes
-    # the nearest missing ones from elsewhere; engineers an event relies on stay put.
+    # Events first: an event stays in the territory around it, which takes the nearest
+    # missing engineers from elsewhere; engineers an event relies on stay put. (Sending it
+    # to the territory with most able engineers sent every event of a city day to one
+    # territory, too big to plan in its time.)
     locked: set[str] = set()
     for ev in sorted((v for v in visits if v.is_event), key=lambda v: (v.priority, v.id)):
         able = [e for e in serviceable.get(ev.id, ()) if e in team]
         if len(able) < ev.engineers_required:
             continue  # nobody could staff it anyway; the solver will explain it
-        counts = [sum(1 for e in able if team[e] == j) for j in range(k)]
-        j = max(range(k), key=lambda j: (counts[j], -reach(able[0], hubs[j])))
-        where[ev.id] = j
+        j = where[ev.id]
         er = row[ev.location]
         here = [e for e in able if team[e] == j]
         for e in sorted(
