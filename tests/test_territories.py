@@ -16,6 +16,7 @@ from scheduler.domain import Problem, SolveOptions
 from scheduler.explain import serviceable_engineers
 from scheduler.solver import search as search_module
 from scheduler.solver import solve
+from scheduler.solver import territories as territories_module
 from scheduler.solver.territories import split_into_territories
 from scheduler.validate import validate
 from tests.builders import engineer, hm, matrix_of, problem, visit
@@ -56,6 +57,7 @@ def test_solving_by_territories_serves_the_event_together_and_honours_the_pin() 
     stages: list[str] = []
     plan = solve(p, matrix_of(p), options, progress=lambda r: stages.append(r.stage))
     assert "territories joined" in stages
+    assert any(s.startswith("improved across borders") for s in stages)
     assert validate(p, plan, matrix_of(p)) == []
     at_fair = [r.engineer_id for r in plan.routes for s in r.stops if s.visit_id == "fair"]
     assert len(at_fair) == 3
@@ -65,16 +67,50 @@ def test_solving_by_territories_serves_the_event_together_and_honours_the_pin() 
     assert plan.unassigned == ()
 
 
-def test_when_the_whole_day_cannot_start_from_the_territories_their_plans_are_kept(
+def test_two_events_far_apart_are_planned_in_their_own_territories() -> None:
+    """Seen on a city day: every event was sent to the territory with most able engineers,
+    which snowballed into one territory too big to plan in its time (no event was held)."""
+    p = day()
+    west_fair = visit("fair-west", 1, minutes=60, k=2, windows=[(hm(10), hm(10))])
+    more = (
+        engineer("e5", at=0, shift=(hm(8), hm(18))),
+        engineer("e6", at=1, shift=(hm(8), hm(18))),
+    )
+    p = dataclasses.replace(p, engineers=(*p.engineers, *more), visits=(*p.visits, west_fair))
+    m = matrix_of(p)
+    parts = split_into_territories(p, m, p.visits, serviceable_engineers(p, m), k=2)
+    (east,) = [t for t in parts if "fair" in t.visits]
+    (west,) = [t for t in parts if "fair-west" in t.visits]
+    assert east != west
+    assert len(west.engineers) >= 2 and len(east.engineers) >= 3
+
+
+def test_a_dense_cluster_is_split_into_territories_of_plannable_size(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Seen on a 2,000-visit day: the joined warm start failed and the day was planned
-    afresh in the time left, serving nothing. The territories' plans must survive."""
+    monkeypatch.setattr(territories_module, "TERRITORY_SIZE", 4)
+    crew = [engineer(f"e{i}", at=i % 10, shift=(hm(8), hm(18))) for i in range(8)]
+    town = [visit(f"t{i}", i % 4, minutes=10) for i in range(20)]  # dense, west end
+    far = [visit("f0", 9, minutes=10), visit("f1", 9, minutes=10)]
+    p = problem(crew, [*town, *far], points=10)
+    m = matrix_of(p)
+    parts = split_into_territories(p, m, p.visits, serviceable_engineers(p, m), k=2)
+    assert sorted(v for t in parts for v in t.visits) == sorted(v.id for v in p.visits)
+    assert len(parts) > 2
+    assert max(len(t.visits) for t in parts) <= 20 - 6  # the town is no longer one piece
+
+
+def test_a_group_whose_search_cannot_start_from_its_routes_keeps_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Improvement rounds replace a group's routes only by better ones: when the search
+    cannot even start from them, the territories' routes stand."""
+    monkeypatch.setattr(search_module, "WORKERS", 1)  # in this process, to patch the search
     original = search_module._Search.run
 
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("warm_routes") is not None:
-            return None  # the whole-day search could not start from the joined routes
+            return None  # the group's search could not start from its routes
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(search_module._Search, "run", run)
@@ -82,7 +118,8 @@ def test_when_the_whole_day_cannot_start_from_the_territories_their_plans_are_ke
     options = dataclasses.replace(p.options, decompose_above=1)
     stages: list[str] = []
     plan = solve(p, matrix_of(p), options, progress=lambda r: stages.append(r.stage))
-    assert "territories kept as planned" in stages
+    assert "territories joined" in stages
+    assert any(s.startswith("improved across borders") for s in stages)
     assert validate(p, plan, matrix_of(p)) == []
     assert plan.unassigned == ()
     assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 3

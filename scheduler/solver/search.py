@@ -13,12 +13,16 @@ import dataclasses
 import itertools
 import math
 import multiprocessing
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from types import TracebackType
+from typing import TypeVar
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from scheduler.domain import (
@@ -35,7 +39,8 @@ from scheduler.errors import ProblemError, SolverError
 from scheduler.explain import explain_dropped, serviceable_engineers, static_reasons
 from scheduler.solver.model import ModelContext, build_model
 from scheduler.solver.penalties import drop_penalties, visit_penalty
-from scheduler.solver.territories import Territory, split_into_territories, territory_count
+from scheduler.solver.regroup import regroup
+from scheduler.solver.territories import split_into_territories, territory_count
 from scheduler.travel import Matrix
 from scheduler.validate import validate
 
@@ -51,11 +56,18 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+_J = TypeVar("_J")
+_R = TypeVar("_R")
 
 FIRST_SOLUTIONS = frozenset(routing_enums_pb2.FirstSolutionStrategy.Value.keys()) - {"UNSET"}
 METAHEURISTICS = frozenset(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys()) - {"UNSET"}
 WORKERS = 2  # processes for territories: the machines we plan on have two cores or more
-TERRITORY_SHARE = 0.5  # of the time limit spent on territories before the joined search
+TERRITORY_SHARE = 0.2  # of the time limit spent planning territories, before the rounds
+GROUP_SIZE = 100  # served visits per group in an improvement round (measured: 50-200)
+ROUND_SECONDS = 3.0  # at most, per group and round: many groupings beat few long searches
+BASE_SHARE = 0.3  # of the time, for growing events: the plan without events, from nothing
+TERRITORY_MIN = 6.0  # seconds per territory, up to half the time limit in all
+MIN_ROUND_SECONDS = 1.0  # a shorter search cannot even restore a group's routes
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,18 @@ class _Attempt:
     total: int  # OR-Tools objective plus the penalties of events not held
     routes: tuple[Route, ...]
     index_routes: tuple[tuple[int, ...], ...]  # routing indices per engineer, for warm starts
+    start_total: int | None = None  # the warm start's total, when it was searched from one
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A territory's or group's plan from a worker: its engineers, their routes, its total
+    objective and (for groups) that of the routes it started from, in whole-day units."""
+
+    engineers: tuple[str, ...]
+    routes: tuple[Route, ...]
+    total: int
+    start_total: int | None = None
 
 
 def search_parameters(
@@ -159,13 +183,18 @@ class _Search:
         options: SolveOptions,
         vehicles_for: dict[str, list[int]],
         progress: ProgressCallback | None,
+        penalties: Mapping[int, int] | None = None,
     ) -> None:
         self.problem, self.matrix, self.options = problem, matrix, options
         self.vehicles_for = vehicles_for
         self.progress = progress
         self.started = time.monotonic()
         self.solves = 0
-        self.penalties = drop_penalties(problem.visits, options.weights.drop_base)
+        # A territory or group is priced with the whole day's penalties, so that totals add
+        # up and priorities stay lexicographic across the day.
+        self.penalties = dict(
+            penalties or drop_penalties(problem.visits, options.weights.drop_base)
+        )
 
     def remaining(self) -> float:
         """Seconds left of the time limit."""
@@ -186,15 +215,24 @@ class _Search:
         routes when given (same visits and events)."""
         self.solves += 1
         ctx = build_model(
-            self.problem, self.matrix, self.options.weights, visits, self.vehicles_for, held
+            self.problem,
+            self.matrix,
+            self.options.weights,
+            visits,
+            self.vehicles_for,
+            held,
+            self.penalties,
         )
         routing = ctx.routing
         count, best = [0], [warm.total if warm else None]
+        first: list[int] = []
 
         def on_solution() -> None:
             # Report improvements only: guided local search visits many worse solutions.
             count[0] += 1
             cost = int(routing.CostVar().Value())
+            if not first:
+                first.append(cost)  # from a warm start: the start itself
             if self.progress is not None and (best[0] is None or cost < best[0]):
                 best[0] = cost
                 elapsed = time.monotonic() - self.started
@@ -222,9 +260,16 @@ class _Search:
                 index = solution.Value(routing.NextVar(index))
             index_routes.append(tuple(route))
         events = [v for v in self.problem.visits if v.is_event]
-        total = int(solution.ObjectiveValue()) + self.not_held_penalty(events, held)
+        not_held = self.not_held_penalty(events, held)
+        total = int(solution.ObjectiveValue()) + not_held
+        start_total = first[0] + not_held if first and warm_routes is not None else None
         return _Attempt(
-            held, tuple(visits), total, extract_routes(ctx, solution), tuple(index_routes)
+            held,
+            tuple(visits),
+            total,
+            extract_routes(ctx, solution),
+            tuple(index_routes),
+            start_total,
         )
 
     def enumerate_events(self, home: list[Visit], events: list[Visit]) -> _Attempt | None:
@@ -236,7 +281,11 @@ class _Search:
             if best is not None and self.not_held_penalty(events, held) >= best.total:
                 continue
             chosen = home + [e for e in events if e.id in held]
-            a = self.run(chosen, held, self.remaining() / (len(sets) - i))
+            # The first search plans from nothing: it needs the largest share.
+            share = self.remaining() / (len(sets) - i)
+            a = self.run(
+                chosen, held, max(share, BASE_SHARE * self.remaining()) if i == 0 else share
+            )
             if a is not None and (best is None or a.total < best.total):
                 best = a
         return best
@@ -244,8 +293,10 @@ class _Search:
     def grow_events(self, home: list[Visit], events: list[Visit]) -> _Attempt | None:
         """Add events one at a time, most urgent first, keeping each that lowers the total."""
         ordered = sorted(events, key=lambda v: (v.priority, v.id))
-        share = self.options.time_limit / (len(ordered) + 2)
-        best = self.run(home, frozenset(), share)
+        # The first search plans every home visit from nothing: it needs the largest share.
+        base = max(self.remaining() / (len(ordered) + 2), BASE_SHARE * self.remaining())
+        best = self.run(home, frozenset(), base)
+        share = self.remaining() / (len(ordered) + 1)
         for ev in ordered:
             held = (best.held if best else frozenset()) | {ev.id}
             a = self.run(home + [e for e in ordered if e.id in held], held, share)
@@ -259,34 +310,68 @@ class _Search:
         serviceable: Mapping[str, Sequence[str]],
         k: int,
     ) -> _Attempt | None:
-        """Solve ``k`` territories side by side (one process per core), then search the
-        whole day from their joined routes for the time left (across the borders)."""
+        """Plan ``k`` territories side by side (one process per core), then improve the
+        joined plan in rounds: each round regroups the routes into neighbourhoods (a new
+        grouping each time, so work crosses the old borders) and improves them side by side
+        from their current routes, keeping each group's result only when it is better."""
         parts = split_into_territories(self.problem, self.matrix, visits, serviceable, k)
         if len(parts) < 2:
             return None
-        workers = max(1, min(WORKERS, len(parts)))
-        rounds = math.ceil(len(parts) / workers)
-        share = TERRITORY_SHARE * self.remaining() / rounds
-        jobs = [(_territory_problem(self.problem, t, share), self.matrix) for t in parts]
-        plans = _map(_solve_territory, jobs, workers)
-        if plans is None:
-            return None
-        joined = {r.engineer_id: [s.visit_id for s in r.stops] for p in plans for r in p.routes}
-        served = {vid for stops in joined.values() for vid in stops}
+        with _Workers(min(WORKERS, len(parts))) as pool:
+            waves = math.ceil(len(parts) / pool.workers)
+            # Each territory needs time for a first plan, more so with events to decide.
+            share = (
+                max(
+                    TERRITORY_SHARE * self.remaining(),
+                    min(TERRITORY_MIN * waves, 0.5 * self.remaining()),
+                )
+                / waves
+            )
+            jobs = [
+                (
+                    _part_problem(self.problem, self.matrix, t.engineers, t.visits, share, True),
+                    self.penalties,
+                )
+                for t in parts
+            ]
+            planned = pool.map(_plan_territory, jobs)
+            routes = {r.engineer_id: r for part in planned for r in part.routes}
+            total = sum(part.total for part in planned)
+            self.report("territories joined", total)
+            rng = random.Random(0)  # groupings differ round to round, runs are repeatable
+            rounds = 0
+            while True:
+                groups = pool.workers * max(1, round(len(visits) / (GROUP_SIZE * pool.workers)))
+                waves = math.ceil(groups / pool.workers)
+                seconds = min(ROUND_SECONDS, (self.remaining() - 0.5) / waves)
+                if seconds < MIN_ROUND_SECONDS:
+                    break
+                stops = {e: [s.visit_id for s in r.stops] for e, r in routes.items()}
+                served = {vid for ids in stops.values() for vid in ids}
+                unserved = [v for v in visits if not v.is_event and v.id not in served]
+                jobs_ = []
+                for g in regroup(self.problem, stops, unserved, serviceable, groups, rng):
+                    crew = set(g.engineers)
+                    able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
+                    sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
+                    jobs_.append(
+                        (sub, {e: stops.get(e, []) for e in g.engineers}, able, self.penalties)
+                    )
+                for part in pool.map(_improve_group, jobs_):
+                    if part.start_total is None or part.total >= part.start_total:
+                        continue
+                    for e in part.engineers:
+                        routes.pop(e, None)
+                    routes.update((r.engineer_id, r) for r in part.routes)
+                    total -= part.start_total - part.total
+                rounds += 1
+                self.report(f"improved across borders, round {rounds}", total)
+        served = {s.visit_id for r in routes.values() for s in r.stops}
         held = frozenset(v.id for v in visits if v.is_event and v.id in served)
-        chosen = [v for v in visits if not v.is_event or v.id in held]
-        self.report("territories joined", None)
-        whole = self.run(chosen, held, max(self.remaining(), 0.5), warm_routes=joined)
-        # The territories' plans together are a valid plan of the day too (disjoint engineers
-        # and visits, each plan validated): keep them when the whole-day search could not
-        # start from them in the time left, or ended worse.
-        total = sum(p.stats.objective or 0 for p in plans if p.stats is not None)
-        if whole is not None and whole.total <= total:
-            return whole
-        self.report("territories kept as planned", total)
         order = {e.id: i for i, e in enumerate(self.problem.engineers)}
-        routes = sorted((r for p in plans for r in p.routes), key=lambda r: order[r.engineer_id])
-        return _Attempt(held, tuple(chosen), total, tuple(routes), ())
+        ordered = sorted(routes.values(), key=lambda r: order[r.engineer_id])
+        chosen = [v for v in visits if not v.is_event or v.id in held]
+        return _Attempt(held, tuple(chosen), total, tuple(r for r in ordered if r.stops), ())
 
     def report(self, stage: str, objective: int | None) -> None:
         if self.progress is not None:
@@ -310,49 +395,116 @@ def _index_routes(ctx: ModelContext, routes: Mapping[str, Sequence[str]]) -> lis
     ]
 
 
-def _territory_problem(problem: Problem, part: Territory, time_limit: float) -> Problem:
-    """The problem restricted to one territory, solved whole for ``time_limit`` seconds."""
-    crew = frozenset(part.engineers)
-    keep = set(part.visits)
+def _part_problem(
+    problem: Problem,
+    matrix: Matrix,
+    engineers: Sequence[str],
+    visit_ids: Sequence[str],
+    time_limit: float,
+    urgent_first: bool = False,
+) -> tuple[Problem, Matrix]:
+    """The day restricted to some engineers and visits, with the matrix rows they need (a
+    worker gets a small matrix, not the day's), to be searched for ``time_limit`` seconds."""
+    crew = frozenset(engineers)
+    keep = set(visit_ids)
     visits = tuple(
         dataclasses.replace(
             v,
+            # Non-empty: a part always holds an engineer able to serve each of its visits.
             allowed_engineers=v.allowed_engineers & crew,
             preferred_engineers=v.preferred_engineers & crew,
         )
         for v in problem.visits
         if v.id in keep
     )
+    team = tuple(e for e in problem.engineers if e.id in crew)
+    needed = {v.location for v in visits} | {c.location for c in problem.service_centers}
+    needed |= {loc for e in team for loc in (e.start_location, e.end_location)}
+    rows = [i for i, loc in enumerate(problem.locations) if loc.id in needed]
     options = dataclasses.replace(
         problem.options, time_limit=max(time_limit, 0.5), decompose_above=None
     )
-    return dataclasses.replace(
+    if urgent_first and len({v.priority for v in visits}) > 1:
+        options = dataclasses.replace(options, first_solution="LOCAL_CHEAPEST_INSERTION")
+    part = dataclasses.replace(
         problem,
-        engineers=tuple(e for e in problem.engineers if e.id in crew),
+        locations=tuple(problem.locations[i] for i in rows),
+        engineers=team,
         visits=visits,
         travel_time_matrix=None,
         options=options,
     )
+    return part, np.ascontiguousarray(matrix[np.ix_(rows, rows)])
 
 
-def _solve_territory(job: tuple[Problem, Matrix]) -> Plan:
-    problem, matrix = job
-    return solve(problem, matrix, problem.options)
+def _plan_territory(job: tuple[tuple[Problem, Matrix], Mapping[int, int]]) -> _Part:
+    """A territory planned from scratch (worker process)."""
+    (problem, matrix), penalties = job
+    engineers = tuple(e.id for e in problem.engineers)
+    try:
+        best, total = _plan(problem, matrix, problem.options, None, penalties)[:2]
+    except SolverError:
+        # No first plan in the time given: the territory starts empty, the rounds fill it.
+        return _Part(engineers, (), sum(visit_penalty(v, penalties) for v in problem.visits))
+    return _Part(engineers, best.routes if best else (), total)
 
 
-def _map(
-    fn: Callable[[tuple[Problem, Matrix]], Plan], jobs: list[tuple[Problem, Matrix]], workers: int
-) -> list[Plan] | None:
-    """``fn`` over ``jobs`` in ``workers`` processes (spawned: OR-Tools and threads in this
-    process are never forked); in this process when one worker or no pool can start."""
-    if workers > 1:
-        try:
+def _improve_group(
+    job: tuple[
+        tuple[Problem, Matrix],
+        Mapping[str, Sequence[str]],
+        Mapping[str, Sequence[str]],
+        Mapping[int, int],
+    ],
+) -> _Part:
+    """A group's routes improved by a search starting from them (worker process); events
+    served stay held. ``start_total`` is None when the search could not start from them."""
+    (problem, matrix), routes, able, penalties = job
+    vehicle = {e.id: v for v, e in enumerate(problem.engineers)}
+    vehicles_for = {vid: [vehicle[e] for e in able[vid]] for vid in able}
+    served = {vid for ids in routes.values() for vid in ids}
+    visits = [v for v in problem.visits if not v.is_event or v.id in served]
+    held = frozenset(v.id for v in visits if v.is_event)
+    search = _Search(problem, matrix, problem.options, vehicles_for, None, penalties)
+    a = search.run(visits, held, problem.options.time_limit, warm_routes=routes)
+    engineers = tuple(vehicle)
+    if a is None or a.start_total is None:
+        return _Part(engineers, (), 0, None)
+    return _Part(engineers, a.routes, a.total, a.start_total)
+
+
+class _Workers:
+    """Up to ``n`` spawned worker processes kept for one solve (OR-Tools and threads in this
+    process are never forked); jobs run in this process when no pool can start, e.g. under a
+    daemonic parent, which may not have children."""
+
+    def __init__(self, n: int) -> None:
+        self.workers = max(1, n)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        if self.workers > 1:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                return list(pool.map(fn, jobs))
-        except (OSError, BrokenProcessPool, AssertionError):
-            pass  # e.g. a daemonic parent may not have children: solve them here instead
-    return [fn(job) for job in jobs]
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def map(self, fn: Callable[[_J], _R], jobs: Sequence[_J]) -> list[_R]:
+        if self.pool is not None:
+            try:
+                return list(self.pool.map(fn, jobs))
+            except (OSError, BrokenProcessPool, AssertionError):
+                self.pool.shutdown(cancel_futures=True)
+                self.pool, self.workers = None, 1
+        return [fn(job) for job in jobs]
 
 
 def _event_sets_largest_first(events: Sequence[Visit]) -> list[frozenset[str]]:
@@ -365,23 +517,15 @@ def _event_sets_largest_first(events: Sequence[Visit]) -> list[frozenset[str]]:
     ]
 
 
-def solve(
+def _plan(
     problem: Problem,
     matrix: Matrix,
-    options: SolveOptions | None = None,
-    *,
-    progress: ProgressCallback | None = None,
-) -> Plan:
-    """Plan the day: a pure function of the problem, the travel-time matrix and options.
-
-    ``matrix`` is integer seconds over ``problem.locations``. The returned plan has passed
-    ``scheduler.validate``; every visit left out carries a reason.
-    """
-    options = options or problem.options
-    n = len(problem.locations)
-    if matrix.shape != (n, n):
-        raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")
-    search_parameters(options, options.time_limit)  # reject bad option names before work
+    options: SolveOptions,
+    progress: ProgressCallback | None,
+    penalties: Mapping[int, int] | None = None,
+) -> tuple[_Attempt | None, int, _Search]:
+    """The best attempt, its total objective including the penalties of visits no plan can
+    serve (which never enter the model), and the search that found it."""
     started = time.monotonic()  # the time limit covers screening too
     static = static_reasons(problem, matrix)
     serviceable = serviceable_engineers(problem, matrix)
@@ -391,7 +535,7 @@ def solve(
     events = [v for v in visits if v.is_event]
     home = [v for v in visits if not v.is_event]
 
-    search = _Search(problem, matrix, options, vehicles_for, progress)
+    search = _Search(problem, matrix, options, vehicles_for, progress, penalties)
     search.started = started
     best: _Attempt | None = None
     k = min(len(problem.engineers), max(2, territory_count(len(visits), len(problem.engineers))))
@@ -411,19 +555,38 @@ def solve(
             raise SolverError("OR-Tools found no plan at all, not even one serving no visit")
     if best is not None:
         best = search.polish(best)
-    # Visits no plan can serve never enter the model, but their penalty is part of the
-    # objective every plan of this problem pays.
     modelled = {v.id for v in visits}
     excluded = sum(
         visit_penalty(v, search.penalties) for v in problem.visits if v.id not in modelled
     )
+    return best, (best.total if best else 0) + excluded, search
+
+
+def solve(
+    problem: Problem,
+    matrix: Matrix,
+    options: SolveOptions | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Plan the day: a pure function of the problem, the travel-time matrix and options.
+
+    ``matrix`` is integer seconds over ``problem.locations``. The returned plan has passed
+    ``scheduler.validate``; every visit left out carries a reason.
+    """
+    options = options or problem.options
+    n = len(problem.locations)
+    if matrix.shape != (n, n):
+        raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")
+    search_parameters(options, options.time_limit)  # reject bad option names before work
+    best, total, search = _plan(problem, matrix, options, progress)
     routes = best.routes if best else ()
     served = {s.visit_id for r in routes for s in r.stops}
     dropped = [v.id for v in problem.visits if v.id not in served]
     stats = SolverStats(
         status="SUCCESS" if best else "NO_ENGINEERS",
         wall_time=round(time.monotonic() - search.started, 3),
-        objective=best.total + excluded if best else None,
+        objective=total if best else None,
         first_solution=options.first_solution,
         metaheuristic=options.metaheuristic,
         events_held=tuple(sorted(best.held)) if best else (),

@@ -1,0 +1,62 @@
+"""Improvement rounds regroup the day's routes: an event's engineers never split, an unserved
+visit only goes where an engineer may serve it, every engineer and served visit is kept.
+
+Line problem (10 min per step): six engineers, two of them sharing a community event.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scheduler.explain import serviceable_engineers
+from scheduler.solver.regroup import regroup
+from tests.builders import engineer, hm, matrix_of, problem, visit
+
+
+def test_groups_keep_event_crews_together_and_send_pinned_visits_to_their_engineer() -> None:
+    crew = [engineer(f"e{i}", at=i, shift=(hm(8), hm(18))) for i in range(6)]
+    visits = [visit(f"v{i}", i, minutes=20) for i in range(10)]
+    fair = visit("fair", 9, minutes=60, k=2)
+    pinned = visit("pin", 9, minutes=20, allowed=["e0"])  # east, pinned to a westerner
+    p = problem(crew, [*visits, fair, pinned], points=10)
+    able = serviceable_engineers(p, matrix_of(p))
+    routes = {
+        "e0": ["v0", "v1"],
+        "e1": ["v2", "fair"],  # e1 (west) and e5 (east) staff the fair together
+        "e2": ["v3", "v4"],
+        "e3": ["v5", "v6"],
+        "e4": ["v7", "v8"],
+        "e5": ["fair", "v9"],
+    }
+    for seed in range(20):
+        groups = regroup(p, routes, [pinned], able, 3, random.Random(seed))
+        assert sorted(e for g in groups for e in g.engineers) == [e.id for e in crew]
+        served = sorted({v for stops in routes.values() for v in stops})
+        assert sorted(v for g in groups for v in g.visits if v != "pin") == served
+        (at_fair,) = [g for g in groups if "e1" in g.engineers]
+        assert "e5" in at_fair.engineers and "fair" in at_fair.visits
+        (with_pin,) = [g for g in groups if "pin" in g.visits]
+        assert "e0" in with_pin.engineers
+        for g in groups:  # each group holds its engineers' stops
+            mine = {v for e in g.engineers for v in routes.get(e, [])}
+            assert mine <= set(g.visits)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_idle_engineers_are_spread_and_groupings_vary(seed: int) -> None:
+    crew = [engineer(f"e{i}", at=i % 10, shift=(hm(8), hm(18))) for i in range(12)]
+    visits = [visit(f"v{i}", i % 10, minutes=20) for i in range(16)]
+    p = problem(crew, visits, points=10)
+    able = serviceable_engineers(p, matrix_of(p))
+    routes = {f"e{i}": [f"v{2 * i}", f"v{2 * i + 1}"] for i in range(8)}  # e8..e11 idle
+    groups = regroup(p, routes, [], able, 2, random.Random(seed))
+    assert len(groups) == 2
+    idle = [sum(1 for e in g.engineers if e not in routes) for g in groups]
+    assert sorted(idle) == [2, 2]
+    partitions = {
+        frozenset(frozenset(g.engineers) for g in regroup(p, routes, [], able, 3, random.Random(s)))
+        for s in range(10)
+    }
+    assert len(partitions) > 1  # different rounds group the routes differently
