@@ -11,6 +11,7 @@ import random
 import pytest
 
 from scheduler.explain import serviceable_engineers
+from scheduler.solver import regroup as regroup_module
 from scheduler.solver.regroup import regroup
 from tests.builders import engineer, hm, matrix_of, problem, visit
 
@@ -60,3 +61,23 @@ def test_idle_engineers_are_spread_and_groupings_vary(seed: int) -> None:
         for s in range(10)
     }
     assert len(partitions) > 1  # different rounds group the routes differently
+
+
+def test_an_unserved_visit_can_meet_its_least_busy_able_engineer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seen on site-dependent days: the able engineers near a left-out visit were all full
+    while another able one, farther away, had room; it never met that one."""
+    monkeypatch.setattr(regroup_module, "LEAST_BUSY", 1.0)
+    crew = [engineer(f"e{i}", at=i, shift=(hm(8), hm(18))) for i in range(6)]
+    visits = [visit(f"v{i}", i, minutes=20) for i in range(10)]
+    left_out = visit("west", 0, minutes=20, allowed=["e0", "e5"])  # e0 busy, e5 idle
+    p = problem(crew, [*visits, left_out], points=10)
+    able = serviceable_engineers(p, matrix_of(p))
+    routes = {"e0": ["v0", "v1"], "e1": ["v2", "v3"], "e2": ["v4", "v5"], "e3": ["v6", "v7"]}
+    routes["e4"] = ["v8", "v9"]
+    workload = {"e0": 8 * 3600, "e1": 3600, "e2": 3600, "e3": 3600, "e4": 3600}
+    for seed in range(10):
+        groups = regroup(p, routes, [left_out], able, 3, random.Random(seed), workload)
+        (with_it,) = [g for g in groups if "west" in g.visits]
+        assert "e5" in with_it.engineers

@@ -123,3 +123,28 @@ def test_a_group_whose_search_cannot_start_from_its_routes_keeps_them(
     assert validate(p, plan, matrix_of(p)) == []
     assert plan.unassigned == ()
     assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 3
+
+
+def test_a_mid_sized_day_is_improved_in_rounds_unless_results_must_repeat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above ``ROUNDS_ABOVE`` visits (and below territories) the whole-day plan is improved
+    in regrouped rounds; with a solution limit the search stays whole and repeatable."""
+    monkeypatch.setattr(search_module, "WORKERS", 1)  # keep the test on one core
+    monkeypatch.setattr(search_module, "ROUNDS_ABOVE", 20)
+    monkeypatch.setattr(search_module, "GROUP_SIZE", 16)
+    crew = [engineer(f"e{i}", at=(3 * i) % 10, shift=(hm(8), hm(18))) for i in range(6)]
+    visits = [visit(f"v{i}", i % 10, minutes=15) for i in range(30)]
+    fair = visit("fair", 5, minutes=60, k=2, windows=[(hm(11), hm(11))])
+    p = problem(crew, [*visits, fair], points=10, time_limit=5.0, solution_limit=None)
+    stages: list[str] = []
+    plan = solve(p, matrix_of(p), progress=lambda r: stages.append(r.stage))
+    assert any(s.startswith("improved across borders") for s in stages)
+    assert validate(p, plan, matrix_of(p)) == []
+    assert plan.unassigned == ()
+    assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 2
+    stages.clear()
+    limited = dataclasses.replace(p.options, solution_limit=50)
+    first = solve(p, matrix_of(p), limited, progress=lambda r: stages.append(r.stage))
+    assert not any(s.startswith("improved across borders") for s in stages)
+    assert solve(p, matrix_of(p), limited).routes == first.routes

@@ -26,6 +26,8 @@ import numpy.typing as npt
 from scheduler.domain import Problem, Visit
 from scheduler.solver.territories import Territory
 
+LEAST_BUSY = 0.5  # chance an unserved visit goes to its least busy able engineer's group
+
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
@@ -84,13 +86,16 @@ def regroup(
     serviceable: Mapping[str, Sequence[str]],
     groups: int,
     rng: random.Random,
+    workload: Mapping[str, int] | None = None,
 ) -> list[Territory]:
     """About ``groups`` groups of the current ``routes`` (engineer id -> visit ids in order).
 
     Groups hold similar numbers of served visits; engineers without stops are spread evenly,
     each to the nearest group still short of its share; each visit in ``unserved`` joins the
-    nearest group with an engineer able to serve it (``serviceable``), or none.
+    nearest group with an engineer able to serve it (``serviceable``), or as often the group
+    of its least busy able engineer (``workload``: seconds out per engineer, 0 when idle).
     """
+    workload = workload or {}
     at = _plane(problem)
     units = _units(problem, routes, at)
     busy = [u for u in units if u.visits]
@@ -128,11 +133,19 @@ def regroup(
         chosen[(spare or near)[0]].append(unit)
     crew_of = [{e for u in g for e in u.engineers} for g in chosen]
     extra: list[list[str]] = [[] for _ in chosen]
+    group_of = {e: j for j, crew in enumerate(crew_of) for e in crew}
     for v in unserved:
-        able = set(serviceable.get(v.id, ()))
-        fits = [j for j in range(len(chosen)) if able & crew_of[j]]
-        if fits:
+        able = [e for e in serviceable.get(v.id, ()) if e in group_of]
+        if not able:
+            continue
+        if rng.random() < LEAST_BUSY:
+            # The group of its least busy able engineer: the nearest ones may all be full.
+            extra[group_of[min(able, key=lambda e: (workload.get(e, 0), rng.random()))]].append(
+                v.id
+            )
+        else:
             p = at[v.location]
+            fits = {group_of[e] for e in able}
             extra[min(fits, key=lambda j: float(np.sum((centres[j] - p) ** 2)))].append(v.id)
     return [
         Territory(

@@ -68,6 +68,8 @@ ROUND_SECONDS = 3.0  # at most, per group and round: many groupings beat few lon
 BASE_SHARE = 0.3  # of the time, for growing events: the plan without events, from nothing
 TERRITORY_MIN = 6.0  # seconds per territory, up to half the time limit in all
 MIN_ROUND_SECONDS = 1.0  # a shorter search cannot even restore a group's routes
+ROUNDS_ABOVE = 2 * GROUP_SIZE  # visits; smaller days are searched whole to the end
+WHOLE_SHARE = 0.4  # of the time limit for the whole-day search before rounds (mid-sized)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,7 @@ class _Search:
         self.progress = progress
         self.started = time.monotonic()
         self.solves = 0
+        self.phase_end: float | None = None  # monotonic seconds
         # A territory or group is priced with the whole day's penalties, so that totals add
         # up and priorities stay lexicographic across the day.
         self.penalties = dict(
@@ -197,8 +200,10 @@ class _Search:
         )
 
     def remaining(self) -> float:
-        """Seconds left of the time limit."""
-        return self.options.time_limit - (time.monotonic() - self.started)
+        """Seconds left of the time limit, or of the current phase when it ends earlier."""
+        now = time.monotonic()
+        left = self.options.time_limit - (now - self.started)
+        return left if self.phase_end is None else min(left, self.phase_end - now)
 
     def not_held_penalty(self, events: Sequence[Visit], held: frozenset[str]) -> int:
         return sum(visit_penalty(e, self.penalties) for e in events if e.id not in held)
@@ -338,34 +343,46 @@ class _Search:
             routes = {r.engineer_id: r for part in planned for r in part.routes}
             total = sum(part.total for part in planned)
             self.report("territories joined", total)
-            rng = random.Random(0)  # groupings differ round to round, runs are repeatable
-            rounds = 0
-            while True:
-                groups = pool.workers * max(1, round(len(visits) / (GROUP_SIZE * pool.workers)))
-                waves = math.ceil(groups / pool.workers)
-                seconds = min(ROUND_SECONDS, (self.remaining() - 0.5) / waves)
-                if seconds < MIN_ROUND_SECONDS:
-                    break
-                stops = {e: [s.visit_id for s in r.stops] for e, r in routes.items()}
-                served = {vid for ids in stops.values() for vid in ids}
-                unserved = [v for v in visits if not v.is_event and v.id not in served]
-                jobs_ = []
-                for g in regroup(self.problem, stops, unserved, serviceable, groups, rng):
-                    crew = set(g.engineers)
-                    able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
-                    sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
-                    jobs_.append(
-                        (sub, {e: stops.get(e, []) for e in g.engineers}, able, self.penalties)
-                    )
-                for part in pool.map(_improve_group, jobs_):
-                    if part.start_total is None or part.total >= part.start_total:
-                        continue
-                    for e in part.engineers:
-                        routes.pop(e, None)
-                    routes.update((r.engineer_id, r) for r in part.routes)
-                    total -= part.start_total - part.total
-                rounds += 1
-                self.report(f"improved across borders, round {rounds}", total)
+            return self.improve_in_rounds(pool, routes, total, visits, serviceable)
+
+    def improve_in_rounds(
+        self,
+        pool: _Workers,
+        routes: dict[str, Route],
+        total: int,
+        visits: Sequence[Visit],
+        serviceable: Mapping[str, Sequence[str]],
+    ) -> _Attempt:
+        """Improve ``routes`` (objective ``total``) until the time is up: each round regroups
+        them into neighbourhoods of about ``GROUP_SIZE`` visits and searches the groups side
+        by side from their routes, keeping a group's result only when it is better."""
+        rng = random.Random(0)  # groupings differ round to round, runs are repeatable
+        rounds = 0
+        while True:
+            groups = pool.workers * max(1, round(len(visits) / (GROUP_SIZE * pool.workers)))
+            waves = math.ceil(groups / pool.workers)
+            seconds = min(ROUND_SECONDS, (self.remaining() - 0.5) / waves)
+            if seconds < MIN_ROUND_SECONDS:
+                break
+            stops = {e: [s.visit_id for s in r.stops] for e, r in routes.items()}
+            served = {vid for ids in stops.values() for vid in ids}
+            unserved = [v for v in visits if not v.is_event and v.id not in served]
+            jobs = []
+            workload = {e: r.return_ - r.departure for e, r in routes.items() if r.stops}
+            for g in regroup(self.problem, stops, unserved, serviceable, groups, rng, workload):
+                crew = set(g.engineers)
+                able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
+                sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
+                jobs.append((sub, {e: stops.get(e, []) for e in g.engineers}, able, self.penalties))
+            for part in pool.map(_improve_group, jobs):
+                if part.start_total is None or part.total >= part.start_total:
+                    continue
+                for e in part.engineers:
+                    routes.pop(e, None)
+                routes.update((r.engineer_id, r) for r in part.routes)
+                total -= part.start_total - part.total
+            rounds += 1
+            self.report(f"improved across borders, round {rounds}", total)
         served = {s.visit_id for r in routes.values() for s in r.stops}
         held = frozenset(v.id for v in visits if v.is_event and v.id in served)
         order = {e.id: i for i, e in enumerate(self.problem.engineers)}
@@ -546,13 +563,28 @@ def _plan(
         and problem.engineers
     ):
         best = search.by_territories(visits, serviceable, k)
+    # Mid-sized days: one search of the whole day, then rounds of regrouped improvement on
+    # both cores. Not with a solution limit: rounds are timed, so not reproducible.
+    in_rounds = (
+        options.decompose_above is not None
+        and options.solution_limit is None
+        and len(visits) > ROUNDS_ABOVE
+        and len(problem.engineers) >= 4
+    )
     if problem.engineers and best is None:
+        if in_rounds:
+            search.phase_end = started + WHOLE_SHARE * options.time_limit
         if len(events) <= options.event_subsets_max:
             best = search.enumerate_events(home, events)
         else:
             best = search.grow_events(home, events)
+        search.phase_end = None
         if best is None:
             raise SolverError("OR-Tools found no plan at all, not even one serving no visit")
+        if in_rounds:
+            with _Workers(WORKERS) as pool:
+                routes = {r.engineer_id: r for r in best.routes}
+                best = search.improve_in_rounds(pool, routes, best.total, visits, serviceable)
     if best is not None:
         best = search.polish(best)
     modelled = {v.id for v in visits}
