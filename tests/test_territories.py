@@ -143,6 +143,7 @@ def test_a_mid_sized_day_is_improved_in_rounds_unless_results_must_repeat(
     assert validate(p, plan, matrix_of(p)) == []
     assert plan.unassigned == ()
     assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 2
+    assert plan.stats is not None and plan.stats.solves >= 3  # whole day + 2 groups or more
     stages.clear()
     limited = dataclasses.replace(p.options, solution_limit=50)
     first = solve(p, matrix_of(p), limited, progress=lambda r: stages.append(r.stage))

@@ -5,6 +5,9 @@ switches an all-or-nothing group of nodes on or off once the first solution has 
 (see docs/solver.md). Each candidate set of held events is solved with those events
 mandatory; the sets are enumerated when few, grown greedily otherwise, and compared on the
 full objective including the penalties of events not held.
+
+Large days are planned in parts on both cores: territories first, then rounds that regroup
+the routes into neighbourhoods and improve them side by side (see docs/solver.md).
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class _Part:
     routes: tuple[Route, ...]
     total: int
     start_total: int | None = None
+    solves: int = 1  # OR-Tools searches run for it
 
 
 def search_parameters(
@@ -340,6 +344,7 @@ class _Search:
                 for t in parts
             ]
             planned = pool.map(_plan_territory, jobs)
+            self.solves += sum(part.solves for part in planned)
             routes = {r.engineer_id: r for part in planned for r in part.routes}
             total = sum(part.total for part in planned)
             self.report("territories joined", total)
@@ -374,7 +379,9 @@ class _Search:
                 able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
                 sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
                 jobs.append((sub, {e: stops.get(e, []) for e in g.engineers}, able, self.penalties))
-            for part in pool.map(_improve_group, jobs):
+            improved = pool.map(_improve_group, jobs)
+            self.solves += len(improved)
+            for part in improved:
                 if part.start_total is None or part.total >= part.start_total:
                     continue
                 for e in part.engineers:
@@ -459,11 +466,11 @@ def _plan_territory(job: tuple[tuple[Problem, Matrix], Mapping[int, int]]) -> _P
     (problem, matrix), penalties = job
     engineers = tuple(e.id for e in problem.engineers)
     try:
-        best, total = _plan(problem, matrix, problem.options, None, penalties)[:2]
+        best, total, search = _plan(problem, matrix, problem.options, None, penalties)
     except SolverError:
         # No first plan in the time given: the territory starts empty, the rounds fill it.
         return _Part(engineers, (), sum(visit_penalty(v, penalties) for v in problem.visits))
-    return _Part(engineers, best.routes if best else (), total)
+    return _Part(engineers, best.routes if best else (), total, None, search.solves)
 
 
 def _improve_group(
