@@ -1,5 +1,6 @@
 """Improvement rounds regroup the day's routes: an event's engineers never split, an unserved
-visit only goes where an engineer may serve it, every engineer and served visit is kept.
+visit only goes where an engineer may serve it, every served visit and busy engineer is kept,
+and only a few idle engineers join each group.
 
 Line problem (10 min per step): six engineers, two of them sharing a community event.
 """
@@ -61,6 +62,29 @@ def test_idle_engineers_are_spread_and_groupings_vary(seed: int) -> None:
         for s in range(10)
     }
     assert len(partitions) > 1  # different rounds group the routes differently
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_few_idle_engineers_join_a_round_and_those_a_left_out_visit_needs_come_first(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A benchmark day has hundreds of idle vans: every one in a group is an empty route the
+    search tries every move into. A round takes a few per group, but never leaves out the
+    one engineer a left-out visit needs."""
+    monkeypatch.setattr(regroup_module, "IDLE_PER_GROUP", 2)
+    crew = [engineer(f"e{i}", at=i % 10, shift=(hm(8), hm(18))) for i in range(30)]
+    visits = [visit(f"v{i}", i % 10, minutes=20) for i in range(8)]
+    signer = visit("signer", 3, minutes=20, allowed=["e29"])  # only idle e29 may serve it
+    p = problem(crew, [*visits, signer], points=10)
+    able = serviceable_engineers(p, matrix_of(p))
+    routes = {f"e{i}": [f"v{2 * i}", f"v{2 * i + 1}"] for i in range(4)}  # e4..e29 idle
+    groups = regroup(p, routes, [signer], able, 2, random.Random(seed))
+    for g in groups:
+        assert sum(1 for e in g.engineers if e not in routes) <= 2
+    (with_signer,) = [g for g in groups if "signer" in g.visits]
+    assert "e29" in with_signer.engineers
+    served = sorted(v for stops in routes.values() for v in stops)
+    assert sorted(v for g in groups for v in g.visits if v != "signer") == served
 
 
 def test_an_unserved_visit_can_meet_its_least_busy_able_engineer(

@@ -27,6 +27,9 @@ from scheduler.domain import Problem, Visit
 from scheduler.solver.territories import Territory
 
 LEAST_BUSY = 0.5  # chance an unserved visit goes to its least busy able engineer's group
+# Idle engineers per group and round, at most: each is an empty route that the search tries
+# moves into, and a benchmark day has 200 idle vans (measured in docs/benchmarks.md).
+IDLE_PER_GROUP = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,22 @@ def _units(
     return units
 
 
+def _idle_for_round(
+    idle: Sequence[_Unit],
+    unserved: Sequence[Visit],
+    serviceable: Mapping[str, Sequence[str]],
+    count: int,
+    rng: random.Random,
+) -> list[_Unit]:
+    """``count`` of the ``idle`` units, at random, those able to serve a left-out visit
+    first (a different draw each round, so no engineer sits out for good)."""
+    wanted = {e for v in unserved for e in serviceable.get(v.id, ())}
+    shuffled = list(idle)
+    rng.shuffle(shuffled)
+    shuffled.sort(key=lambda u: not wanted.intersection(u.engineers))
+    return shuffled[:count]
+
+
 def regroup(
     problem: Problem,
     routes: Mapping[str, Sequence[str]],
@@ -90,10 +109,12 @@ def regroup(
 ) -> list[Territory]:
     """About ``groups`` groups of the current ``routes`` (engineer id -> visit ids in order).
 
-    Groups hold similar numbers of served visits; engineers without stops are spread evenly,
-    each to the nearest group still short of its share; each visit in ``unserved`` joins the
-    nearest group with an engineer able to serve it (``serviceable``), or as often the group
-    of its least busy able engineer (``workload``: seconds out per engineer, 0 when idle).
+    Groups hold similar numbers of served visits. Engineers without stops are spread evenly,
+    each to the nearest group still short of its share, at most ``IDLE_PER_GROUP`` per group
+    (those able to serve a left-out visit first; the others sit the round out). Each visit
+    in ``unserved`` joins the nearest group with an engineer able to serve it
+    (``serviceable``), or as often the group of its least busy able engineer (``workload``:
+    seconds out per engineer, 0 when idle).
     """
     workload = workload or {}
     at = _plane(problem)
@@ -124,8 +145,8 @@ def regroup(
         np.mean([u.centre for u in g], axis=0) if g else np.zeros(2, dtype=np.float64)
         for g in chosen
     ]
-    share = math.ceil(len(idle) / len(chosen))
-    for unit in idle:
+    share = min(math.ceil(len(idle) / len(chosen)), IDLE_PER_GROUP)
+    for unit in _idle_for_round(idle, unserved, serviceable, share * len(chosen), rng):
         near = sorted(
             range(len(chosen)), key=lambda j: float(np.sum((centres[j] - unit.centre) ** 2))
         )

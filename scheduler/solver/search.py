@@ -67,7 +67,7 @@ METAHEURISTICS = frozenset(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys
 WORKERS = 2  # processes for territories: the machines we plan on have two cores or more
 TERRITORY_SHARE = 0.2  # of the time limit spent planning territories, before the rounds
 GROUP_SIZE = 100  # served visits per group in an improvement round (measured: 50-200)
-ROUND_SECONDS = 3.0  # at most, per group and round: many groupings beat few long searches
+ROUND_SECONDS = 3.0  # per group and round, about (stretched so the rounds end with the limit)
 BASE_SHARE = 0.3  # of the time, for growing events: the plan without events, from nothing
 TERRITORY_MIN = 6.0  # seconds per territory, up to half the time limit in all
 MIN_ROUND_SECONDS = 1.0  # a shorter search cannot even restore a group's routes
@@ -366,7 +366,10 @@ class _Search:
         while True:
             groups = pool.workers * max(1, round(len(visits) / (GROUP_SIZE * pool.workers)))
             waves = math.ceil(groups / pool.workers)
-            seconds = min(ROUND_SECONDS, (self.remaining() - 0.5) / waves)
+            # As many rounds of about ROUND_SECONDS per group as fit, stretched to end with
+            # the time limit: a round that does not fit whole would leave cores idle.
+            left = self.remaining() - 0.5
+            seconds = left / (waves * max(1, math.floor(left / (waves * ROUND_SECONDS))))
             if seconds < MIN_ROUND_SECONDS:
                 break
             stops = {e: [s.visit_id for s in r.stops] for e, r in routes.items()}
