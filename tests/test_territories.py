@@ -149,3 +149,25 @@ def test_a_mid_sized_day_is_improved_in_rounds_unless_results_must_repeat(
     first = solve(p, matrix_of(p), limited, progress=lambda r: stages.append(r.stage))
     assert not any(s.startswith("improved across borders") for s in stages)
     assert solve(p, matrix_of(p), limited).routes == first.routes
+
+
+def test_engineers_of_one_centre_are_shared_out_by_the_skills_each_territory_needs() -> None:
+    """Seen on site-dependent benchmarks: engineers equally near went to territories in id
+    order, so one territory took every engineer of one kind and the other had to leave
+    those visits out."""
+    crew = [engineer(f"a{i}", at=5, skills=["tv"], shift=(hm(8), hm(18))) for i in range(4)]
+    crew += [engineer(f"b{i}", at=5, skills=["hvac"], shift=(hm(8), hm(18))) for i in range(4)]
+    visits = [
+        visit(f"{side}{skill}{i}", base + i % 3, minutes=30, skills=[skill])
+        for side, base in (("w", 0), ("x", 7))
+        for skill in ("tv", "hvac")
+        for i in range(6)
+    ]
+    p = problem(crew, visits, points=10)
+    m = matrix_of(p)
+    parts = split_into_territories(p, m, p.visits, serviceable_engineers(p, m), k=2)
+    assert sorted(e for t in parts for e in t.engineers) == sorted(e.id for e in crew)
+    for t in parts:
+        kinds = [e[0] for e in t.engineers]
+        assert kinds.count("a") == 2 and kinds.count("b") == 2, t.engineers
+        assert {v[0] for v in t.visits} in ({"w"}, {"x"}), t.visits  # no visit moved away

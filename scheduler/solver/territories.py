@@ -28,6 +28,9 @@ from scheduler.travel import Matrix
 
 # Visits per territory aimed at: OR-Tools' local search stays quick up to a few hundred.
 TERRITORY_SIZE = 250
+# Engineers whose reach to a territory differs by less than this fraction count as equally
+# near (one service centre), and are shared out by the skills each territory needs.
+REACH_TIE = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,48 @@ def _quotas(work: Sequence[float], engineers: int) -> list[int]:
     return quota
 
 
+def _assign_engineers(
+    pairs: Sequence[tuple[int, str, int]],
+    quota: Sequence[int],
+    demand: Sequence[Mapping[frozenset[str], float]],
+) -> dict[str, int]:
+    """Territory per engineer: nearest first (``pairs``: reach in seconds, engineer,
+    territory, sorted), up to each territory's ``quota``. Among engineers about equally near
+    (within ``REACH_TIE``), e.g. all those of one service centre, each place goes to the
+    engineer whose skills the territory lacks most: the work (``demand``, per set of able
+    engineers) its visits need, shared among the able engineers it already has. Without
+    this, ties went by engineer id, and one territory took every engineer of one kind."""
+    team: dict[str, int] = {}
+    filled = [0] * len(quota)
+    cover = [dict.fromkeys(d, 0) for d in demand]
+    member: dict[tuple[str, int], list[frozenset[str]]] = {}
+    start = 0
+    while start < len(pairs):
+        end = start
+        while end < len(pairs) and pairs[end][0] <= pairs[start][0] * (1 + REACH_TIE):
+            end += 1
+        tied = [(eid, j) for _, eid, j in pairs[start:end]]
+        start = end
+        for eid, j in tied:
+            if (eid, j) not in member:
+                member[eid, j] = [s for s in demand[j] if eid in s]
+        while True:
+            open_ = [(eid, j) for eid, j in tied if eid not in team and filled[j] < quota[j]]
+            if not open_:
+                break
+
+            def lack(pair: tuple[str, int]) -> float:
+                eid, j = pair
+                return sum(demand[j][s] / (1 + cover[j][s]) for s in member[eid, j])
+
+            eid, j = max(open_, key=lack)  # the first of equals: the nearest
+            team[eid] = j
+            filled[j] += 1
+            for s in member[eid, j]:
+                cover[j][s] += 1
+    return team
+
+
 def split_into_territories(
     problem: Problem,
     matrix: Matrix,
@@ -134,8 +179,13 @@ def split_into_territories(
     np.fill_diagonal(sub, np.inf)
     nearest = np.where(np.isfinite(sub.min(axis=1)), sub.min(axis=1), 0.0)
     work = [0.0] * k
+    # Per territory, the work each set of able engineers must cover (skills, pins, sites).
+    demand: list[dict[frozenset[str], float]] = [{} for _ in range(k)]
     for i, v in enumerate(visits):
-        work[labels[i]] += (v.duration + nearest[i]) * v.engineers_required
+        w = (v.duration + nearest[i]) * v.engineers_required
+        work[labels[i]] += w
+        able_set = frozenset(serviceable.get(v.id, ()))
+        demand[labels[i]][able_set] = demand[labels[i]].get(able_set, 0.0) + w
     quota = _quotas(work, len(engineers))
     # Each territory's hub: the visit closest to its members' mean position.
     hubs = []
@@ -154,12 +204,7 @@ def split_into_territories(
         return int(matrix[a, r]) + int(matrix[r, b])
 
     pairs = sorted((reach(e.id, hubs[j]), e.id, j) for e in engineers for j in range(k))
-    team: dict[str, int] = {}
-    filled = [0] * k
-    for _, eid, j in pairs:
-        if eid not in team and filled[j] < quota[j]:
-            team[eid] = j
-            filled[j] += 1
+    team = _assign_engineers(pairs, quota, demand)
     where = {v.id: int(labels[i]) for i, v in enumerate(visits)}
     by_id = {v.id: v for v in visits}
 
