@@ -119,12 +119,22 @@ def _assign_engineers(
     """Territory per engineer: nearest first (``pairs``: reach in seconds, engineer,
     territory, sorted), up to each territory's ``quota``. Among engineers about equally near
     (within ``REACH_TIE``), e.g. all those of one service centre, each place goes to the
-    engineer whose skills the territory lacks most: the work (``demand``, per set of able
-    engineers) its visits need, shared among the able engineers it already has. Without
-    this, ties went by engineer id, and one territory took every engineer of one kind."""
+    engineer whose skills the territory lacks most: the work its visits need (``demand``, per
+    set of able engineers) shared among the able engineers it already has, per place of its
+    quota, relative to the engineer's fair share of the whole day's work (so versatile
+    engineers are not all taken by the first territory to choose). Without this, ties went
+    by engineer id, and one territory took every engineer of one kind.
+    """
     team: dict[str, int] = {}
     filled = [0] * len(quota)
     cover = [dict.fromkeys(d, 0) for d in demand]
+    day: dict[frozenset[str], float] = {}
+    for d in demand:
+        for s, w in d.items():
+            day[s] = day.get(s, 0.0) + w
+    # An engineer's fair share of the day's work: each set's work split among its members.
+    engineers = {eid for _, eid, _ in pairs}
+    fair = {e: sum(w / len(s) for s, w in day.items() if e in s) or 1.0 for e in engineers}
     member: dict[tuple[str, int], list[frozenset[str]]] = {}
     start = 0
     while start < len(pairs):
@@ -143,7 +153,8 @@ def _assign_engineers(
 
             def lack(pair: tuple[str, int]) -> float:
                 eid, j = pair
-                return sum(demand[j][s] / (1 + cover[j][s]) for s in member[eid, j])
+                need = sum(demand[j][s] / (1 + cover[j][s]) for s in member[eid, j])
+                return need / max(1, quota[j]) / fair[eid]
 
             eid, j = max(open_, key=lack)  # the first of equals: the nearest
             team[eid] = j
