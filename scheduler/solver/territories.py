@@ -11,7 +11,8 @@ Guarantees, whatever the geography:
   serve it, so the event is never split across territories or starved by the split.
 
 Visits are grouped by k-means on their coordinates; engineers go to territories in
-proportion to each territory's work (service plus a driving estimate), nearest first.
+proportion to each territory's work (service plus a driving estimate), nearest first, and
+among equally near engineers by the skills each territory lacks (on days without events).
 """
 
 from __future__ import annotations
