@@ -151,16 +151,29 @@ def test_a_mid_sized_day_is_improved_in_rounds_unless_results_must_repeat(
     assert solve(p, matrix_of(p), limited).routes == first.routes
 
 
-def test_engineers_of_one_centre_are_shared_out_by_the_skills_each_territory_needs() -> None:
-    """Seen on site-dependent benchmarks: engineers equally near went to territories in id
-    order, so one territory took every engineer of one kind and the other had to leave
-    those visits out."""
-    crew = [engineer(f"a{i}", at=5, skills=["tv"], shift=(hm(8), hm(18))) for i in range(4)]
-    crew += [engineer(f"b{i}", at=5, skills=["hvac"], shift=(hm(8), hm(18))) for i in range(4)]
+@pytest.mark.parametrize(
+    ("skills_a", "skills_b"),
+    [
+        # Seen on site-dependent benchmarks: engineers equally near went to territories in
+        # id order, so one territory took every engineer of one kind and the other had to
+        # leave those visits out.
+        (["tv"], ["hvac"]),
+        # Seen on the city day: choosing by skills alone, the territory nearest to a service
+        # centre took all its versatile engineers, and the next one could not staff its
+        # events.
+        (["tv"], []),
+    ],
+    ids=["two-kinds", "versatile-and-plain"],
+)
+def test_engineers_of_one_centre_are_shared_out_by_the_skills_each_territory_needs(
+    skills_a: list[str], skills_b: list[str]
+) -> None:
+    crew = [engineer(f"a{i}", at=5, skills=skills_a, shift=(hm(8), hm(18))) for i in range(4)]
+    crew += [engineer(f"b{i}", at=5, skills=skills_b, shift=(hm(8), hm(18))) for i in range(4)]
     visits = [
-        visit(f"{side}{skill}{i}", base + i % 3, minutes=30, skills=[skill])
+        visit(f"{side}{kind}{i}", base + i % 3, minutes=30, skills=skills)
         for side, base in (("w", 0), ("x", 7))
-        for skill in ("tv", "hvac")
+        for kind, skills in (("a", skills_a), ("b", skills_b))
         for i in range(6)
     ]
     p = problem(crew, visits, points=10)
@@ -171,22 +184,3 @@ def test_engineers_of_one_centre_are_shared_out_by_the_skills_each_territory_nee
         kinds = [e[0] for e in t.engineers]
         assert kinds.count("a") == 2 and kinds.count("b") == 2, t.engineers
         assert {v[0] for v in t.visits} in ({"w"}, {"x"}), t.visits  # no visit moved away
-
-
-def test_versatile_engineers_are_shared_not_taken_by_the_first_territory_to_choose() -> None:
-    """Seen on the city day: choosing by skills alone, the territory nearest to a service
-    centre took all its versatile engineers, and the next one could not staff its events."""
-    crew = [engineer(f"t{i}", at=5, skills=["tv"], shift=(hm(8), hm(18))) for i in range(4)]
-    crew += [engineer(f"u{i}", at=5, shift=(hm(8), hm(18))) for i in range(4)]
-    visits = [
-        visit(f"{side}{kind}{i}", base + i % 3, minutes=30, skills=["tv"] if kind == "t" else [])
-        for side, base in (("w", 0), ("x", 7))
-        for kind in ("t", "p")
-        for i in range(6)
-    ]
-    p = problem(crew, visits, points=10)
-    m = matrix_of(p)
-    parts = split_into_territories(p, m, p.visits, serviceable_engineers(p, m), k=2)
-    for t in parts:
-        kinds = [e[0] for e in t.engineers]
-        assert kinds.count("t") == 2 and kinds.count("u") == 2, t.engineers
