@@ -48,7 +48,8 @@ def insert_left_out(
     deadline: float | None = None,
 ) -> Repaired:
     """The routes with as many of ``left_out`` inserted as fit. A visit that fits nowhere
-    may take the place of one less urgent visit, which is then tried elsewhere in turn.
+    may take the place of up to ``TAKE_OUT_MAX`` consecutive less urgent visits, which are
+    then tried elsewhere in their turn.
 
     ``routes`` maps engineer id -> planned route (engineers without a route may be absent);
     only engineers in ``able[visit_id]`` are tried for a visit; community events are neither
@@ -79,6 +80,16 @@ def insert_left_out(
         tuple(i for i in waiting if i not in was_out),
         repair.delta,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """Routes to change (engineer, new order, its timing), the objective change they make
+    (cost units) and the visits they take out."""
+
+    added: int
+    changes: tuple[tuple[str, list[Visit], RouteSchedule], ...]
+    taken_out: Sequence[Visit] = ()
 
 
 class _Repair:
@@ -188,7 +199,19 @@ class _Repair:
         candidates = _nearest(
             v, self.able.get(v.id, ()), self.planned, self.engineers, self.matrix, self.loc
         )
-        best: tuple[int, str, list[Visit], RouteSchedule, Sequence[Visit]] | None = None
+        move = self.plain(v, candidates, penalty) or self.take_place(v, candidates, penalty)
+        if move is None:
+            return False, ()
+        for eid, order, schedule in move.changes:
+            self.planned[eid] = order
+            self.schedules[eid] = schedule
+            self.timers.pop(eid, None)
+            self.costs.pop(eid, None)
+        self.delta += move.added
+        return True, move.taken_out
+
+    def plain(self, v: Visit, candidates: Sequence[str], penalty: int) -> _Move | None:
+        best: _Move | None = None
         for eid in candidates:
             order = self.planned.get(eid, [])
             if eid not in self.timers:
@@ -197,33 +220,29 @@ class _Repair:
             if found is None:
                 continue
             added = found[0] - self.cost(eid) - penalty
-            if added < 0 and (best is None or added < best[0]):
+            if added < 0 and (best is None or added < best.added):
                 p = found[1]
-                best = (added, eid, [*order[:p], v, *order[p:]], found[2], ())
-        if best is None:
-            for eid in candidates:
-                order = self.planned.get(eid, [])
-                for i, j in self.segments(eid, v):
-                    gain = penalty - sum(visit_penalty(u, self.penalties) for u in order[i:j])
-                    if best is not None and -gain >= best[0]:
-                        continue
-                    rest = order[:i] + order[j:]
-                    found = self.best_in(eid, rest, v, self.timer(eid, rest))
-                    if found is None:
-                        continue
-                    added = found[0] - self.cost(eid) - gain
-                    if added < 0 and (best is None or added < best[0]):
-                        p = found[1]
-                        best = (added, eid, [*rest[:p], v, *rest[p:]], found[2], order[i:j])
-        if best is None:
-            return False, ()
-        added, eid, order, s, out = best
-        self.planned[eid] = order
-        self.schedules[eid] = s
-        self.timers.pop(eid, None)
-        self.costs.pop(eid, None)
-        self.delta += added
-        return True, out
+                best = _Move(added, ((eid, [*order[:p], v, *order[p:]], found[2]),))
+        return best
+
+    def take_place(self, v: Visit, candidates: Sequence[str], penalty: int) -> _Move | None:
+        """``v`` in place of up to ``TAKE_OUT_MAX`` consecutive less urgent visits."""
+        best: _Move | None = None
+        for eid in candidates:
+            order = self.planned.get(eid, [])
+            for i, j in self.segments(eid, v):
+                gain = penalty - sum(visit_penalty(u, self.penalties) for u in order[i:j])
+                if best is not None and -gain >= best.added:
+                    continue
+                rest = order[:i] + order[j:]
+                found = self.best_in(eid, rest, v, self.timer(eid, rest))
+                if found is None:
+                    continue
+                added = found[0] - self.cost(eid) - gain
+                if added < 0 and (best is None or added < best.added):
+                    p = found[1]
+                    best = _Move(added, ((eid, [*rest[:p], v, *rest[p:]], found[2]),), order[i:j])
+        return best
 
 
 def route_cost(

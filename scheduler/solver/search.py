@@ -78,6 +78,7 @@ WHOLE_SHARE = 0.4  # of the time limit for the whole-day search before rounds (m
 # 214 left-out visits, most of them tried in place of a less urgent visit too).
 REPAIR_SHARE = 0.05  # of the time limit
 REPAIR_MAX = 10.0  # seconds
+REPAIR_PASSES = 5  # at most, each while the last one gained
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,19 +432,31 @@ class _Search:
         left_out = [v for v in visits if not v.is_event and v.id not in served]
         if not left_out:
             return 0
-        limited = self.options.solution_limit is None
-        repaired = insert_left_out(
-            self.problem,
-            self.matrix,
-            routes,
-            left_out,
-            serviceable,
-            self.penalties,
-            deadline=time.monotonic() + seconds if limited else None,
-        )
-        routes.clear()
-        routes.update(repaired.routes)
-        return repaired.delta
+        deadline = time.monotonic() + seconds if self.options.solution_limit is None else None
+        delta = 0
+        # Again while it gains: visits taken out, and routes changed, open new places.
+        for _ in range(REPAIR_PASSES):
+            repaired = insert_left_out(
+                self.problem,
+                self.matrix,
+                routes,
+                left_out,
+                serviceable,
+                self.penalties,
+                deadline=deadline,
+            )
+            routes.clear()
+            routes.update(repaired.routes)
+            delta += repaired.delta
+            taken = set(repaired.taken_out)
+            inserted = set(repaired.inserted)
+            left_out = [v for v in left_out if v.id not in inserted]
+            left_out += [v for v in visits if v.id in taken]
+            if not repaired.delta or not left_out:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        return delta
 
     def last_repair(
         self, best: _Attempt, visits: Sequence[Visit], serviceable: Mapping[str, Sequence[str]]
