@@ -18,7 +18,7 @@ import math
 import multiprocessing
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -377,6 +377,7 @@ class _Search:
             if delta:
                 total += delta
                 self.report("left-out visits inserted", total)
+            self.release_reserve(routes.values(), visits)
             groups = pool.workers * max(1, round(len(visits) / (GROUP_SIZE * pool.workers)))
             waves = math.ceil(groups / pool.workers)
             # As many rounds of about ROUND_SECONDS per group as fit, stretched to end with
@@ -467,7 +468,7 @@ class _Search:
         delta = self.fill_gaps(routes, visits, serviceable, max(self.remaining(), 0.1))
         if not delta:
             return best
-        self.report("left-out visits inserted", best.total + delta)
+        self.report("left-out visits inserted, last pass", best.total + delta)
         order = {e.id: i for i, e in enumerate(self.problem.engineers)}
         ordered = sorted(
             (r for r in routes.values() if r.stops), key=lambda r: order[r.engineer_id]
@@ -481,8 +482,16 @@ class _Search:
             elapsed = time.monotonic() - self.started
             self.progress(Progress(stage, objective, elapsed, 0))
 
+    def release_reserve(self, routes: Iterable[Route], visits: Sequence[Visit]) -> None:
+        """With every home visit served the last pass has nothing to do, so its time goes to
+        the search (should a later round leave a visit out, the pass still gets 0.1 s)."""
+        served = {s.visit_id for r in routes for s in r.stops}
+        if all(v.id in served for v in visits if not v.is_event):
+            self.reserve = 0.0
+
     def polish(self, best: _Attempt) -> _Attempt:
         """Spend the time left improving the best plan from its own routes."""
+        self.release_reserve(best.routes, best.visits)
         if self.remaining() < 0.5 or not best.index_routes:
             return best
         a = self.run(best.visits, best.held, self.remaining(), warm=best)
