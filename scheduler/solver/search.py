@@ -371,9 +371,12 @@ class _Search:
         rng = random.Random(0)  # groupings differ round to round, runs are repeatable
         rounds = 0
         while True:
+            if self.remaining() - 0.5 < MIN_ROUND_SECONDS:
+                break  # no round fits: the last pass of ``last_repair`` follows
             # Visits left out by one part may fit where another part has room, or in place
             # of a less urgent visit: cheap to find, and the round then improves around them.
-            delta = self.fill_gaps(routes, visits, serviceable, self.repair_seconds())
+            seconds = min(self.repair_seconds(), self.remaining() / 2)
+            delta = self.fill_gaps(routes, visits, serviceable, seconds)
             if delta:
                 total += delta
                 self.report("left-out visits inserted", total)
