@@ -56,7 +56,7 @@ def insert_left_out(
     inserted nor taken out (their engineers must arrive together). ``deadline`` is a
     ``time.monotonic()`` instant after which no more visits are tried.
     """
-    repair = _Repair(problem, matrix, routes, able, penalties)
+    repair = _Repair(problem, matrix, routes, able, penalties, deadline)
     waiting = {v.id: v for v in left_out if not v.is_event}
     inserted: list[str] = []
     for priority in range(1, 6):
@@ -65,7 +65,7 @@ def insert_left_out(
             key=lambda v: (len(able.get(v.id, ())), v.id),
         )
         for v in queue:
-            if deadline is not None and time.monotonic() > deadline:
+            if repair.late():
                 break
             placed, out = repair.insert(v)
             if placed:
@@ -102,8 +102,10 @@ class _Repair:
         routes: Mapping[str, Route],
         able: Mapping[str, Sequence[str]],
         penalties: Mapping[int, int],
+        deadline: float | None,
     ) -> None:
         self.problem, self.matrix, self.able, self.penalties = problem, matrix, able, penalties
+        self.deadline = deadline  # time.monotonic() instant
         self.loc = problem.location_index()
         self.weights = problem.options.weights
         self.visits = {v.id: v for v in problem.visits}
@@ -118,6 +120,9 @@ class _Repair:
         self.timers: dict[str, InsertionTimer] = {}
         self.costs: dict[str, int] = {}
         self.delta = 0  # objective change so far, cost units
+
+    def late(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     def routes(self) -> dict[str, Route]:
         result = dict(self.original)
@@ -196,10 +201,16 @@ class _Repair:
         ``TAKE_OUT_MAX`` consecutive less urgent visits. Returns whether it was inserted and
         the visits taken out."""
         penalty = visit_penalty(v, self.penalties)
-        candidates = _nearest(
+        ranked = _by_reach(
             v, self.able.get(v.id, ()), self.planned, self.engineers, self.matrix, self.loc
         )
-        move = self.plain(v, candidates, penalty) or self.take_place(v, candidates, penalty)
+        move = None
+        # The nearest engineers first; then the others, which rarely have the best place
+        # but on a full day may be the only ones with room (the deadline bounds the cost).
+        for candidates in (ranked[:NEAREST_ENGINEERS], ranked[NEAREST_ENGINEERS:]):
+            move = self.plain(v, candidates, penalty) or self.take_place(v, candidates, penalty)
+            if move is not None or self.late():
+                break
         if move is None:
             return False, ()
         for eid, order, schedule in move.changes:
@@ -229,6 +240,8 @@ class _Repair:
         """``v`` in place of up to ``TAKE_OUT_MAX`` consecutive less urgent visits."""
         best: _Move | None = None
         for eid in candidates:
+            if self.late():
+                break
             order = self.planned.get(eid, [])
             for i, j in self.segments(eid, v):
                 gain = penalty - sum(visit_penalty(u, self.penalties) for u in order[i:j])
@@ -278,7 +291,7 @@ def route_cost(
     )
 
 
-def _nearest(
+def _by_reach(
     v: Visit,
     able: Sequence[str],
     planned: Mapping[str, Sequence[Visit]],
@@ -286,7 +299,7 @@ def _nearest(
     matrix: Matrix,
     loc: Mapping[str, int],
 ) -> list[str]:
-    """Up to ``NEAREST_ENGINEERS`` of ``able``, those whose route passes nearest ``v``."""
+    """``able``, those whose route passes nearest ``v`` first."""
     here = loc[v.location]
 
     def reach(eid: str) -> int:
@@ -294,7 +307,7 @@ def _nearest(
         places = [e.start_location, *(x.location for x in planned.get(eid, ()))]
         return min(int(matrix[loc[p], here]) + int(matrix[here, loc[p]]) for p in places)
 
-    return sorted((e for e in able if e in engineers), key=reach)[:NEAREST_ENGINEERS]
+    return sorted((e for e in able if e in engineers), key=reach)
 
 
 def _positions_by_detour(
