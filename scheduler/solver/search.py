@@ -71,13 +71,16 @@ GROUP_SIZE = 100  # served visits per group in an improvement round (measured: 5
 ROUND_SECONDS = 3.0  # per group and round, about (stretched so the rounds end with the limit)
 BASE_SHARE = 0.3  # of the time, for growing events: the plan without events, from nothing
 TERRITORY_MIN = 6.0  # seconds per territory, up to half the time limit in all
+TERRITORY_HORIZON = 60.0  # seconds: longer limits plan territories as a 60 s one does
 MIN_ROUND_SECONDS = 1.0  # a shorter search cannot even restore a group's routes
 ROUNDS_ABOVE = 2 * GROUP_SIZE  # visits; smaller days are searched whole to the end
 WHOLE_SHARE = 0.4  # of the time limit for the whole-day search before rounds (mid-sized)
-# Kept for the last pass that inserts left-out visits (measured: 2.8 s on the city day's
-# 214 left-out visits, most of them tried in place of a less urgent visit too).
+# Time for a pass that inserts left-out visits (kept back for the last one): on the city
+# day, the first pass after the territories places more with 10 s than with 3 s (about 200
+# visits are out then), later passes need less.
 REPAIR_SHARE = 0.05  # of the time limit
 REPAIR_MAX = 10.0  # seconds
+FIRST_REPAIR_SHARE = 0.15  # of the time limit, for the first pass before the rounds
 REPAIR_PASSES = 5  # at most, each while the last one gained
 
 
@@ -336,13 +339,10 @@ class _Search:
         with _Workers(min(WORKERS, len(parts))) as pool:
             waves = math.ceil(len(parts) / pool.workers)
             # Each territory needs time for a first plan, more so with events to decide.
-            share = (
-                max(
-                    TERRITORY_SHARE * self.remaining(),
-                    min(TERRITORY_MIN * waves, 0.5 * self.remaining()),
-                )
-                / waves
-            )
+            # Time beyond TERRITORY_HORIZON goes to the rounds: territories planned longer
+            # apart left more for the rounds to mend (measured on the city day).
+            budget = min(self.remaining(), TERRITORY_HORIZON)
+            share = max(TERRITORY_SHARE * budget, min(TERRITORY_MIN * waves, 0.5 * budget)) / waves
             jobs = [
                 (
                     _part_problem(self.problem, self.matrix, t.engineers, t.visits, share, True),
@@ -375,7 +375,10 @@ class _Search:
                 break  # no round fits: the last pass of ``last_repair`` follows
             # Visits left out by one part may fit where another part has room, or in place
             # of a less urgent visit: cheap to find, and the round then improves around them.
-            seconds = min(self.repair_seconds(), self.remaining() / 2)
+            # The first pass, after the territories, has the most to place.
+            first = FIRST_REPAIR_SHARE * self.options.time_limit if rounds == 0 else 0.0
+            first = min(first, 2 * REPAIR_MAX)
+            seconds = min(max(self.repair_seconds(), first), self.remaining() / 2)
             delta = self.fill_gaps(routes, visits, serviceable, seconds)
             if delta:
                 total += delta
