@@ -9,6 +9,7 @@ import pytest
 
 from scheduler.domain import Plan, Problem, Route, Weights
 from scheduler.explain import serviceable_engineers
+from scheduler.solver import insertion as insertion_module
 from scheduler.solver import search as search_module
 from scheduler.solver.insertion import Repaired, insert_left_out
 from scheduler.solver.penalties import drop_penalties, visit_penalty
@@ -140,3 +141,18 @@ def test_the_pass_prices_a_change_exactly_as_the_model_does(case: str) -> None:
     assert valid(p, result.routes)
     assert result.delta == model_objective(p, result.routes) - model_objective(p, before)
     assert result.delta < 0
+
+
+def test_when_the_nearest_engineers_have_no_place_the_others_are_tried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engineers whose routes pass nearest are tried first; when none has room, a
+    farther able engineer with room gets the visit."""
+    monkeypatch.setattr(insertion_module, "NEAREST_ENGINEERS", 1)
+    crew = [engineer("near", at=1, shift=(hm(8), hm(10))), engineer("far", at=5)]
+    visits = [visit("busy", 1, minutes=120, priority=1), visit("x", 1, minutes=30, priority=1)]
+    p = problem(crew, visits)
+    _, result = repair(p, {"near": ["busy"]})
+    assert result.inserted == ("x",)
+    assert orders_of(result.routes) == {"near": ["busy"], "far": ["x"]}
+    assert valid(p, result.routes)

@@ -1,13 +1,16 @@
-"""Put left-out home visits into routes that still have room: cheapest feasible insertion.
+"""Put left-out home visits into routes that still have room, or in place of less urgent
+visits.
 
 A decomposed search plans each territory or group on its own, so a visit left out in one
-part may fit, unchanged, into an engineer's route in another part, or a search may stop
-before it tries the move. This pass finds those: most urgent visits first, each goes where
-it adds the least driving among the positions where every hard rule still holds (windows,
-breaks, shift end, load, route duration, fixed event starts), and only when its drop penalty
-is more than what it adds to the objective. It never moves a planned visit, so the routes
-it returns are the routes it was given with visits added. No OR-Tools here: the timing rules
-are the ones the validator checks (``scheduler.timeline``).
+part may fit, unchanged, into an engineer's route in another part, and an urgent visit may
+be left out in one part while a route next door serves less urgent ones. This pass finds
+those: most urgent visits first, each goes where it adds least to the objective among the
+positions where every hard rule still holds (windows, breaks, shift end, load, route
+duration, fixed event starts), first among the engineers whose routes pass nearest, then
+among all able ones. A visit that fits nowhere may take the place of a few consecutive less
+urgent visits, which are tried elsewhere in their turn. A change is made only when it lowers
+the objective, priced as the model prices it (``route_cost``). No OR-Tools here: the timing
+rules are the ones the validator checks (``scheduler.timeline``).
 """
 
 from __future__ import annotations
