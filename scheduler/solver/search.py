@@ -43,6 +43,7 @@ from scheduler.explain import explain_dropped, serviceable_engineers, static_rea
 from scheduler.solver.insertion import insert_left_out
 from scheduler.solver.model import ModelContext, build_model
 from scheduler.solver.penalties import drop_penalties, visit_penalty
+from scheduler.solver.plain import PlainDay, plain_reason, timed_route
 from scheduler.solver.regroup import regroup
 from scheduler.solver.territories import split_into_territories, territory_count
 from scheduler.travel import Matrix
@@ -82,6 +83,11 @@ REPAIR_SHARE = 0.05  # of the time limit
 REPAIR_MAX = 10.0  # seconds
 FIRST_REPAIR_SHARE = 0.15  # of the time limit, for the first pass before the rounds
 REPAIR_PASSES = 5  # at most, each while the last one gained
+# Plain days (see scheduler.solver.plain) are searched by ruin and recreate: the whole day in
+# one process up to PLAIN_ROUNDS_ABOVE visits, else in rounds of two halves side by side.
+PLAIN_ROUNDS_ABOVE = 300  # visits
+PLAIN_ROUND_SECONDS = 10.0  # per round, about (stretched so the rounds end with the limit)
+PLAIN_START_SHARE = 0.05  # of the time limit for the first whole-day plan, before the rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +426,84 @@ class _Search:
         chosen = [v for v in visits if not v.is_event or v.id in held]
         return _Attempt(held, tuple(chosen), total, tuple(r for r in ordered if r.stops), ())
 
+    def plain_day(
+        self, visits: Sequence[Visit], serviceable: Mapping[str, Sequence[str]]
+    ) -> _Attempt:
+        """Plan a plain day (no events, breaks or soft windows) by ruin and recreate: in one
+        process, or for larger days a first plan followed by rounds that regroup the routes
+        into two halves (a new split each round) searched side by side."""
+        limit = self.options.time_limit
+        day = PlainDay.of(self.problem, self.matrix, visits, serviceable, self.penalties)
+        split = self.options.decompose_above
+        whole = (
+            split is None
+            or len(visits) <= max(split, PLAIN_ROUNDS_ABOVE)
+            or len(self.problem.engineers) < 4
+        )
+        seconds = self.remaining() if whole else PLAIN_START_SHARE * limit
+        spent = time.monotonic() - self.started
+        routes, _, total = day.improve(
+            {}, max(seconds, 0.01), cooling=(spent / limit, (spent + seconds) / limit)
+        )
+        self.report("ruin and recreate", total)
+        index = self.problem.location_index()
+        by_id = {v.id: v for v in visits}
+        engineers = {e.id: e for e in self.problem.engineers}
+        timed = {
+            e: timed_route(engineers[e], [by_id[v] for v in ids], self.matrix, index)
+            for e, ids in routes.items()
+            if ids
+        }
+        if not whole:
+            scale = day.average_drive_of(routes)
+            with _Workers(WORKERS) as pool:
+                total = self.plain_rounds(pool, timed, total, visits, serviceable, scale)
+        order = {e.id: i for i, e in enumerate(self.problem.engineers)}
+        ordered = sorted(timed.values(), key=lambda r: order[r.engineer_id])
+        return _Attempt(frozenset(), tuple(visits), total, tuple(ordered), ())
+
+    def plain_rounds(
+        self,
+        pool: _Workers,
+        routes: dict[str, Route],
+        total: int,
+        visits: Sequence[Visit],
+        serviceable: Mapping[str, Sequence[str]],
+        scale: float,
+    ) -> int:
+        """Improve a plain day's ``routes`` (changed in place; objective ``total``) in rounds
+        of one group per worker until the time is up; the new objective."""
+        limit = self.options.time_limit
+        rng = random.Random(0)
+        rounds = 0
+        while True:
+            left = self.remaining() - 0.5
+            if left < MIN_ROUND_SECONDS:
+                break
+            seconds = left / max(1, math.floor(left / PLAIN_ROUND_SECONDS))
+            spent = time.monotonic() - self.started
+            cooling = (spent / limit, (spent + seconds) / limit)
+            stops = {e: [s.visit_id for s in r.stops] for e, r in routes.items()}
+            served = {vid for ids in stops.values() for vid in ids}
+            unserved = [v for v in visits if v.id not in served]
+            jobs = []
+            for g in regroup(self.problem, stops, unserved, serviceable, pool.workers, rng):
+                crew = set(g.engineers)
+                able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
+                sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
+                routes_of = {e: stops.get(e, []) for e in g.engineers}
+                jobs.append((sub, routes_of, able, self.penalties, scale, cooling, rounds))
+            for part in pool.map(_improve_plain_group, jobs):
+                if part.start_total is None or part.total >= part.start_total:
+                    continue
+                for e in part.engineers:
+                    routes.pop(e, None)
+                routes.update((r.engineer_id, r) for r in part.routes)
+                total -= part.start_total - part.total
+            rounds += 1
+            self.report(f"ruin and recreate in halves, round {rounds}", total)
+        return total
+
     def repair_seconds(self) -> float:
         """Time for one pass of ``fill_gaps``: the share kept back for the last one."""
         return min(REPAIR_SHARE * self.options.time_limit, REPAIR_MAX)
@@ -591,6 +675,33 @@ def _improve_group(
     return _Part(engineers, a.routes, a.total, a.start_total)
 
 
+def _improve_plain_group(
+    job: tuple[
+        tuple[Problem, Matrix],
+        Mapping[str, Sequence[str]],
+        Mapping[str, Sequence[str]],
+        Mapping[int, int],
+        float,
+        tuple[float, float],
+        int,
+    ],
+) -> _Part:
+    """A plain group's routes improved by ruin and recreate from them (worker process)."""
+    (problem, matrix), routes, able, penalties, scale, cooling, seed = job
+    day = PlainDay.of(problem, matrix, problem.visits, able, penalties)
+    found, start, total = day.improve(
+        routes, problem.options.time_limit, seed=seed, scale=scale, cooling=cooling
+    )
+    index = problem.location_index()
+    by_id = {v.id: v for v in problem.visits}
+    timed = tuple(
+        timed_route(e, [by_id[v] for v in found[e.id]], matrix, index)
+        for e in problem.engineers
+        if found[e.id]
+    )
+    return _Part(tuple(e.id for e in problem.engineers), timed, total, start, 0)
+
+
 class _Workers:
     """Up to ``n`` spawned worker processes kept for one solve (OR-Tools and threads in this
     process are never forked); jobs run in this process when no pool can start, e.g. under a
@@ -658,7 +769,17 @@ def _plan(
     search.reserve = search.repair_seconds()
     best: _Attempt | None = None
     k = min(len(problem.engineers), max(2, territory_count(len(visits), len(problem.engineers))))
+    # Plain days go to ruin and recreate, which is timed: not with a solution limit, which
+    # asks for a repeatable search.
     if (
+        options.solution_limit is None
+        and problem.engineers
+        and visits
+        and plain_reason(problem, problem.engineers, visits) is None
+    ):
+        search.reserve = 0.0  # ruin and recreate tries every left-out visit each iteration
+        best = search.plain_day(visits, serviceable)
+    elif (
         options.decompose_above is not None
         and len(visits) > options.decompose_above
         and k > 1
