@@ -142,7 +142,7 @@ def test_the_search_finds_the_best_plan_of_a_small_day() -> None:
     # Every split of the visits between the two engineers, in every order.
     for mask in range(2 ** len(p.visits)):
         parts = [[v for i, v in enumerate(p.visits) if (mask >> i) & 1 == k] for k in (0, 1)]
-        cost = 0
+        cost: float = 0
         for e, part in zip(p.engineers, parts, strict=True):
             options = []
             for order in itertools.permutations(part):
@@ -153,7 +153,8 @@ def test_the_search_finds_the_best_plan_of_a_small_day() -> None:
                 load = sum(v.load for v in order)
                 if not able or (e.load_capacity is not None and load > e.load_capacity):
                     continue
-                if order and not schedule_visits(e, order, m, index).feasible:
+                timing = schedule_visits(e, order, m, index) if order else None
+                if timing is not None and not timing.feasible:
                     continue
                 r = timed_route(e, order, m, index)
                 if (
@@ -162,9 +163,7 @@ def test_the_search_finds_the_best_plan_of_a_small_day() -> None:
                     and r.return_ - r.departure > e.max_route_duration
                 ):
                     continue
-                options.append(
-                    route_cost(e, order, r if order else None, m, index, p.options.weights)
-                )  # type: ignore[arg-type]
+                options.append(route_cost(e, order, timing, m, index, p.options.weights))
             cost = cost + min(options) if options else math.inf
         best = min(best, cost)
     assert best < math.inf, "the test day must be feasible with every visit served"
