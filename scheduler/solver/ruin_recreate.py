@@ -125,6 +125,49 @@ def seed(seed: int) -> None:
 
 
 @_compiled
+def _cheapest(
+    c: int,
+    r: int,
+    best_delta: int,
+    size: IntArray,
+    locs: IntArray,
+    fwd: IntArray,
+    bwd: IntArray,
+    dist: IntArray,
+    loc: IntArray,
+    service: IntArray,
+    open_: IntArray,
+    close: IntArray,
+    max_duration: IntArray,
+    travel_cost: int,
+    fixed_cost: int,
+) -> tuple[int, int]:
+    """The cheapest feasible place for visit ``c`` in route ``r`` if it costs less than
+    ``best_delta`` (cost units), skipping 1% of places (SISR's blinks): (cost, position), or
+    (``best_delta``, -1) when there is none."""
+    n = size[r]
+    lc = loc[c]
+    extra = fixed_cost if n == 0 else 0
+    found = -1
+    for p in range(n + 1):
+        a, b = locs[r, p], locs[r, p + 1]
+        delta = (dist[a, lc] + dist[lc, b] - dist[a, b]) * travel_cost + extra
+        if delta >= best_delta or np.random.random() < 0.01:
+            continue
+        d, e, lt, fits = _join(
+            fwd[r, p, 0], fwd[r, p, 1], fwd[r, p, 2], dist[a, lc], service[c], open_[c], close[c]
+        )
+        if not fits:
+            continue
+        d, e, lt, fits = _join(
+            d, e, lt, dist[lc, b], bwd[r, p + 1, 0], bwd[r, p + 1, 1], bwd[r, p + 1, 2]
+        )
+        if fits and d <= max_duration[r]:
+            best_delta, found = delta, p
+    return best_delta, found
+
+
+@_compiled
 def search(
     dist: IntArray,
     loc: IntArray,
@@ -140,9 +183,11 @@ def search(
     shift_close: IntArray,
     max_duration: IntArray,
     capacity: IntArray,
+    kind: IntArray,
     travel_cost: int,
     fixed_cost: int,
     near: IntArray,
+    granular: int,
     seq: IntArray,
     size: IntArray,
     best_seq: IntArray,
@@ -207,6 +252,10 @@ def search(
     touched_list = np.empty(k, dtype=np.int64)
     removed = np.empty(m, dtype=np.int64)
     keys = np.empty(m, dtype=np.float64)
+    seen = np.zeros(k, dtype=np.int64)  # == stamp: route already listed for this visit
+    kind_seen = np.zeros(k, dtype=np.int64)
+    scan = np.empty(k, dtype=np.int64)
+    stamp = 0
     served_count = 0
     for r in range(k):
         served_count += cand_size[r]
@@ -276,34 +325,43 @@ def search(
         ranked = np.argsort(keys[:n_removed])
         for i in range(n_removed):
             c = removed[ranked[i]]
-            best_delta = _BIG
-            best_r = -1
-            best_p = -1
-            lc = loc[c]
+            # Routes passing near the visit, and one empty route of each kind; all routes
+            # only when none of those has a place.
+            stamp += 1
+            n_scan = 0
+            for j in range(min(granular, neighbours)):
+                r = route_of[near[c, j]]
+                if r >= 0 and seen[r] != stamp:
+                    seen[r] = stamp
+                    scan[n_scan] = r
+                    n_scan += 1
             for r in range(k):
-                if not allowed[c, r] or load[r] + demand[c] > capacity[r]:
-                    continue
-                n = cand_size[r]
-                extra = fixed_cost if n == 0 else 0
-                for p in range(n + 1):
-                    a, b = locs[r, p], locs[r, p + 1]
-                    delta = (dist[a, lc] + dist[lc, b] - dist[a, b]) * travel_cost + extra
-                    if delta >= best_delta:
+                empty = cand_size[r] == 0 and allowed[c, r]
+                if empty and seen[r] != stamp and kind_seen[kind[r]] != stamp:
+                    kind_seen[kind[r]] = stamp
+                    seen[r] = stamp
+                    scan[n_scan] = r
+                    n_scan += 1
+            best_delta, best_r, best_p = NOTHING, -1, -1
+            for wide in range(2):
+                if wide == 1:
+                    if best_r >= 0:
+                        break
+                    n_scan = 0
+                    for r in range(k):
+                        if seen[r] != stamp:
+                            scan[n_scan] = r
+                            n_scan += 1
+                for t in range(n_scan):
+                    r = scan[t]
+                    if not allowed[c, r] or load[r] + demand[c] > capacity[r]:
                         continue
-                    if np.random.random() < 0.01:
-                        continue  # a blink
-                    d, e, lt, fits = _join(
-                        fwd[r, p, 0], fwd[r, p, 1], fwd[r, p, 2], dist[a, lc],
-                        service[c], open_[c], close[c],
+                    best_delta, p = _cheapest(
+                        c, r, best_delta, cand_size, locs, fwd, bwd, dist, loc, service,
+                        open_, close, max_duration, travel_cost, fixed_cost,
                     )  # fmt: skip
-                    if not fits:
-                        continue
-                    d, e, lt, fits = _join(
-                        d, e, lt, dist[lc, b], bwd[r, p + 1, 0], bwd[r, p + 1, 1], bwd[r, p + 1, 2]
-                    )
-                    if not fits or d > max_duration[r]:
-                        continue
-                    best_delta, best_r, best_p = delta, r, p
+                    if p >= 0:
+                        best_r, best_p = r, p
             if best_r < 0:
                 continue  # left out
             r, n = best_r, cand_size[best_r]
