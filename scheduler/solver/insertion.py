@@ -154,8 +154,18 @@ class _Repair:
     def cost(self, eid: str) -> int:
         if eid not in self.costs:
             order = self.planned.get(eid, [])
-            s = self.schedule(eid, order) if order else None
             e = self.engineers[eid]
+            # A planned route is priced even when its earliest timing is longer than the
+            # engineer's route limit (its plan may leave later and fit): pricing it 0 then
+            # made the objective drift when a move changed it.
+            s = (
+                schedule_visits(
+                    e, order, self.matrix, self.loc, fixed_starts=self.fixed.get(eid),
+                    weights=self.weights,
+                )
+                if order
+                else None
+            )  # fmt: skip
             self.costs[eid] = route_cost(e, order, s, self.matrix, self.loc, self.weights)
         return self.costs[eid]
 
