@@ -239,3 +239,17 @@ def test_solve_plans_a_plain_day_by_ruin_and_recreate_and_others_with_or_tools()
     )
     solve(dataclasses.replace(p, engineers=lunch), m, progress=seen)
     assert "ruin and recreate" not in stages
+
+
+def test_a_large_plain_day_is_searched_in_halves_on_both_cores() -> None:
+    stages: list[str] = []
+
+    def seen(p: Progress) -> None:
+        stages.append(p.stage)
+
+    p, m = scattered_day(450, 40, seed=7, time_limit=6.0)
+    plan = solve(p, m, progress=seen)  # solve validates its plan
+    assert "ruin and recreate in halves, round 1" in stages
+    assert plan.stats is not None and plan.stats.objective == objective(
+        p, m, {r.engineer_id: r for r in plan.routes}
+    )

@@ -84,8 +84,7 @@ REPAIR_MAX = 10.0  # seconds
 FIRST_REPAIR_SHARE = 0.15  # of the time limit, for the first pass before the rounds
 REPAIR_PASSES = 5  # at most, each while the last one gained
 # Plain days (see scheduler.solver.plain) are searched by ruin and recreate: the whole day in
-# one process up to PLAIN_ROUNDS_ABOVE visits, else in rounds of two halves side by side.
-PLAIN_ROUNDS_ABOVE = 300  # visits
+# one process up to ``decompose_above`` visits, else in rounds of two halves side by side.
 PLAIN_ROUND_SECONDS = 10.0  # per round, about (stretched so the rounds end with the limit)
 PLAIN_START_SHARE = 0.05  # of the time limit for the first whole-day plan, before the rounds
 
@@ -435,11 +434,7 @@ class _Search:
         limit = self.options.time_limit
         day = PlainDay.of(self.problem, self.matrix, visits, serviceable, self.penalties)
         split = self.options.decompose_above
-        whole = (
-            split is None
-            or len(visits) <= max(split, PLAIN_ROUNDS_ABOVE)
-            or len(self.problem.engineers) < 4
-        )
+        whole = split is None or len(visits) <= split or len(self.problem.engineers) < 4
         seconds = self.remaining() if whole else PLAIN_START_SHARE * limit
         spent = time.monotonic() - self.started
         routes, _, total = day.improve(
