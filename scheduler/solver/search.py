@@ -45,7 +45,7 @@ from scheduler.solver.model import ModelContext, build_model
 from scheduler.solver.penalties import drop_penalties, visit_penalty
 from scheduler.solver.plain import PlainDay, plain_reason, timed_route
 from scheduler.solver.regroup import regroup
-from scheduler.solver.territories import split_into_territories, territory_count
+from scheduler.solver.territories import Territory, split_into_territories, territory_count
 from scheduler.travel import Matrix
 from scheduler.validate import validate
 
@@ -403,19 +403,11 @@ class _Search:
             jobs = []
             workload = {e: r.return_ - r.departure for e, r in routes.items() if r.stops}
             for g in regroup(self.problem, stops, unserved, serviceable, groups, rng, workload):
-                crew = set(g.engineers)
-                able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
-                sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
-                jobs.append((sub, {e: stops.get(e, []) for e in g.engineers}, able, self.penalties))
+                sub, routes_of, able = self.group_job(g, stops, serviceable, seconds)
+                jobs.append((sub, routes_of, able, self.penalties))
             improved = pool.map(_improve_group, jobs)
             self.solves += len(improved)
-            for part in improved:
-                if part.start_total is None or part.total >= part.start_total:
-                    continue
-                for e in part.engineers:
-                    routes.pop(e, None)
-                routes.update((r.engineer_id, r) for r in part.routes)
-                total -= part.start_total - part.total
+            total = _take_better(routes, improved, total)
             rounds += 1
             self.report(f"improved across borders, round {rounds}", total)
         served = {s.visit_id for r in routes.values() for s in r.stops}
@@ -483,21 +475,26 @@ class _Search:
             unserved = [v for v in visits if v.id not in served]
             jobs = []
             for g in regroup(self.problem, stops, unserved, serviceable, pool.workers, rng):
-                crew = set(g.engineers)
-                able = {vid: [e for e in serviceable[vid] if e in crew] for vid in g.visits}
-                sub = _part_problem(self.problem, self.matrix, g.engineers, g.visits, seconds)
-                routes_of = {e: stops.get(e, []) for e in g.engineers}
+                sub, routes_of, able = self.group_job(g, stops, serviceable, seconds)
                 jobs.append((sub, routes_of, able, self.penalties, scale, cooling, rounds))
-            for part in pool.map(_improve_plain_group, jobs):
-                if part.start_total is None or part.total >= part.start_total:
-                    continue
-                for e in part.engineers:
-                    routes.pop(e, None)
-                routes.update((r.engineer_id, r) for r in part.routes)
-                total -= part.start_total - part.total
+            total = _take_better(routes, pool.map(_improve_plain_group, jobs), total)
             rounds += 1
             self.report(f"ruin and recreate in halves, round {rounds}", total)
         return total
+
+    def group_job(
+        self,
+        group: Territory,
+        stops: Mapping[str, Sequence[str]],
+        serviceable: Mapping[str, Sequence[str]],
+        seconds: float,
+    ) -> tuple[tuple[Problem, Matrix], dict[str, list[str]], dict[str, list[str]]]:
+        """A group of a round as a worker gets it: its part of the day (to be searched for
+        ``seconds``), its engineers' current stops, and who in it may serve each visit."""
+        crew = set(group.engineers)
+        able = {vid: [e for e in serviceable[vid] if e in crew] for vid in group.visits}
+        sub = _part_problem(self.problem, self.matrix, group.engineers, group.visits, seconds)
+        return sub, {e: list(stops.get(e, [])) for e in group.engineers}, able
 
     def repair_seconds(self) -> float:
         """Time for one pass of ``fill_gaps``: the share kept back for the last one."""
@@ -668,6 +665,18 @@ def _improve_group(
     if a is None or a.start_total is None:
         return _Part(engineers, (), 0, None)
     return _Part(engineers, a.routes, a.total, a.start_total)
+
+
+def _take_better(routes: dict[str, Route], parts: Iterable[_Part], total: int) -> int:
+    """Put each part that beat its start into ``routes`` (changed in place); the new total."""
+    for part in parts:
+        if part.start_total is None or part.total >= part.start_total:
+            continue
+        for e in part.engineers:
+            routes.pop(e, None)
+        routes.update((r.engineer_id, r) for r in part.routes)
+        total -= part.start_total - part.total
+    return total
 
 
 def _improve_plain_group(
