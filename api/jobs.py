@@ -89,7 +89,7 @@ def solve_document(
 
     Progress also goes to ``sink`` as it improves (it may arrive after the result does).
     """
-    from scheduler.io import plan_to_json, problem_from_json
+    from scheduler.formats import plan_to_json, problem_from_json
     from scheduler.solver import Progress, solve
     from scheduler.travel import travel_time_matrix_for
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, defer, lazyload
 
 from api.db.models import Engineer, PlanCentre, PlanJob, ServiceCentre, Visit
 from api.schemas import PlanOptionsIn
-from scheduler.io import problem_from_json
+from scheduler.formats import problem_from_json
 
 
 class PlanningInputError(ValueError):

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ValidationError
 
 from scheduler.domain import Problem, SolveOptions
 from scheduler.errors import InputFormatError, ProblemError
-from scheduler.io import (
+from scheduler.formats import (
     EngineerFile,
     ServiceCenterFile,
     VisitFile,

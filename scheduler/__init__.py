@@ -41,7 +41,7 @@ from scheduler.errors import (
     ProblemError,
     SolverError,
 )
-from scheduler.io import load_problem, plan_to_json, problem_from_json
+from scheduler.formats import load_problem, plan_to_json, problem_from_json
 from scheduler.solver import Progress, solve
 from scheduler.travel import (
     ExplicitMatrix,

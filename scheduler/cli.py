@@ -201,7 +201,7 @@ def _progress_printer(quiet: bool) -> ProgressCallback:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from scheduler.io import load_problem, plan_to_json
+    from scheduler.formats import load_problem, plan_to_json
     from scheduler.report import format_plan
     from scheduler.solver import solve
     from scheduler.travel import HaversineEstimate, TravelTimeProvider, travel_time_matrix_for

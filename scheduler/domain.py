@@ -2,7 +2,7 @@
 
 Times inside the core are integer seconds since local midnight of the problem's ``date``
 (they may be negative or exceed 86,400 for times on neighbouring days); durations are
-integer seconds. Conversion to and from clock times happens only in ``scheduler.io``.
+integer seconds. Conversion to and from clock times happens only in ``scheduler.formats``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Write the JSON Schemas of the problem and plan files into ``schemas/``.
 
-They are generated from the pydantic models in ``scheduler.io``; ``tests/test_io.py`` fails
+They are generated from the pydantic models in ``scheduler.formats``; ``tests/test_io.py`` fails
 when the committed files differ from what the code generates. Run after changing a model::
 
     .venv/bin/python scripts/write_schemas.py          # rewrite schemas/*.schema.json
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scheduler.io import schema_files  # noqa: E402
+from scheduler.formats import schema_files  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from datasets.cli import add_generate, run_generate
 from datasets.csv_formats import read_csv
-from scheduler.io import load_problem
+from scheduler.formats import load_problem
 
 
 def _args(argv: list[str]) -> argparse.Namespace:

@@ -25,7 +25,7 @@ from datasets.csv_formats import (
 from datasets.generator import generate_day
 from scheduler.domain import Problem
 from scheduler.errors import InputFormatError, ProblemError
-from scheduler.io import (
+from scheduler.formats import (
     EngineerFile,
     ServiceCenterFile,
     VisitFile,

@@ -14,7 +14,7 @@ from scheduler import solve, travel_time_matrix_for, validate
 from scheduler.domain import Problem, SolveOptions, VisitKind
 from scheduler.errors import NetworkError, ProblemError
 from scheduler.explain import static_reasons
-from scheduler.io import problem_from_json, problem_to_json
+from scheduler.formats import problem_from_json, problem_to_json
 from scheduler.network import DEFAULT_MAX_SNAP_M, Network, RoadNetwork, load_network, snap_locations
 
 LIECHTENSTEIN = (

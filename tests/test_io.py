@@ -33,7 +33,7 @@ from scheduler.domain import (
     VisitKind,
 )
 from scheduler.errors import InputFormatError
-from scheduler.io import (
+from scheduler.formats import (
     load_problem,
     plan_from_json,
     plan_to_json,

@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 from scheduler.domain import Engineer, Plan, Problem, Reason, Route, Stop, Visit
-from scheduler.io import problem_from_json, problem_to_json
+from scheduler.formats import problem_from_json, problem_to_json
 from scheduler.solver import solve
 from scheduler.validate import Code, validate
 from tests.builders import engineer, hm, matrix_of, problem, visit

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import shape
 
 from scheduler.domain import Plan, Route, Stop
-from scheduler.io import load_problem
+from scheduler.formats import load_problem
 from scheduler.network import (
     Network,
     leg_geometry,

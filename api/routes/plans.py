@@ -18,7 +18,7 @@ from api.jobs import road_network
 from api.planning import PlanningInputError, problem_document
 from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, get_or_404
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
-from scheduler.io import PlanFile, plan_from_json, problem_from_json
+from scheduler.formats import PlanFile, plan_from_json, problem_from_json
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
 

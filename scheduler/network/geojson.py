@@ -18,30 +18,15 @@ the attribution "© OpenStreetMap contributors" when the roads come from OpenStr
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shapely.geometry import LineString, mapping
 
 from scheduler.domain import Plan, Problem
+from scheduler.formats.clock import clock_for
 from scheduler.network.geometry import leg_geometries
 from scheduler.network.graph import Network
 from scheduler.network.snapping import DEFAULT_MAX_SNAP_M, snap_locations
-
-
-def _iso_clock(problem: Problem) -> Callable[[int], str]:
-    """Seconds since local midnight of the problem's date -> ISO 8601 text (DST-correct, as
-    the plan file writes them)."""
-    midnight = dt.datetime.combine(problem.date, dt.time())
-    if problem.timezone is None:
-        return lambda s: (midnight + dt.timedelta(seconds=s)).isoformat(timespec="seconds")
-    tz = ZoneInfo(problem.timezone)
-    utc_midnight = midnight.replace(tzinfo=tz).astimezone(dt.UTC)
-    return lambda s: (
-        (utc_midnight + dt.timedelta(seconds=s)).astimezone(tz).isoformat(timespec="seconds")
-    )
 
 
 def plan_to_geojson(
@@ -65,7 +50,7 @@ def plan_to_geojson(
     travel_times
         Name of the travel-time source, recorded in the collection's properties.
     """
-    iso = _iso_clock(problem)
+    iso = clock_for(problem).iso
     index = problem.location_index()
     where = {loc.id: [loc.lon, loc.lat] for loc in problem.locations}
 
