@@ -1,7 +1,7 @@
 """Bulk import of the datasets CSV formats into stored centres, engineers and visits.
 
 ``check_csv_upload`` reads any of ``service_centers.csv``, ``engineers.csv`` and
-``visits.csv`` (parsed by ``datasets.csv_formats``), checks every row against the same
+``visits.csv`` (parsed by ``scheduler.formats.csv_files``), checks every row against the same
 request models as the JSON endpoints and against the database (ids already taken, centres
 and engineers that exist neither there nor in the upload), and returns the rows to add —
 or raises ``CsvImportError`` listing every fault, so that nothing is half-imported.
@@ -26,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.db.models import Engineer, ServiceCentre, Visit
 from api.schemas import EngineerIn, ServiceCentreIn, VisitIn
-from datasets.csv_formats import (
+from scheduler.formats.csv_files import (
     ENGINEERS_CSV,
     SERVICE_CENTERS_CSV,
     VISITS_CSV,

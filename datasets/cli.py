@@ -60,9 +60,8 @@ def add_generate(sub: Any) -> None:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Generate and write the day; errors propagate to the CLI's handler (exit status 2)."""
-    from datasets.csv_formats import write_csv
     from datasets.generator import generate_day
-    from scheduler.formats import problem_to_json
+    from scheduler.formats import problem_to_json, write_csv
     from scheduler.network import OSM_ATTRIBUTION, load_network
 
     network = load_network(args.network)

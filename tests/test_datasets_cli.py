@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from datasets.cli import add_generate, run_generate
-from datasets.csv_formats import read_csv
 from scheduler.formats import load_problem
+from scheduler.formats.csv_files import read_csv
 
 
 def _args(argv: list[str]) -> argparse.Namespace:

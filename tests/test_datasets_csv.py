@@ -10,18 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from datasets.csv_formats import (
-    ENGINEER_COLUMNS,
-    SERVICE_CENTER_COLUMNS,
-    VISIT_COLUMNS,
-    CsvFormatError,
-    CsvRowError,
-    parse_engineers_csv,
-    parse_service_centers_csv,
-    parse_visits_csv,
-    read_csv,
-    write_csv,
-)
 from datasets.generator import generate_day
 from scheduler.domain import Problem
 from scheduler.errors import InputFormatError, ProblemError
@@ -32,6 +20,18 @@ from scheduler.formats import (
     load_problem,
     problem_from_json,
     problem_to_json,
+)
+from scheduler.formats.csv_files import (
+    ENGINEER_COLUMNS,
+    SERVICE_CENTER_COLUMNS,
+    VISIT_COLUMNS,
+    CsvFormatError,
+    CsvRowError,
+    parse_engineers_csv,
+    parse_service_centers_csv,
+    parse_visits_csv,
+    read_csv,
+    write_csv,
 )
 from scheduler.network import load_network
 

@@ -12,7 +12,7 @@ from api.csv_import import CsvImportError, CsvUpload, UploadFieldError, check_cs
 from api.deps import Dispatcher, SessionDep
 from api.routes.common import ERRORS
 from api.schemas import ID_PATTERN, CsvUploadOut, Day, Timezone
-from datasets.csv_formats import ENGINEERS_CSV, SERVICE_CENTERS_CSV, VISITS_CSV, CsvRowError
+from scheduler.formats.csv_files import ENGINEERS_CSV, SERVICE_CENTERS_CSV, VISITS_CSV, CsvRowError
 
 router = APIRouter(prefix="/uploads", tags=["bulk upload"], responses=ERRORS)
 

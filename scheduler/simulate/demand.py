@@ -256,10 +256,10 @@ def _job_types_from(visits: pd.DataFrame) -> tuple[JobType, ...]:
 
 
 def past_visits(files: Sequence[Path]) -> pd.DataFrame:
-    """Home-service visits of past days, one ``visits.csv`` per day (``datasets.csv_formats``
+    """Home-service visits of past days, one ``visits.csv`` per day (``scheduler.formats.csv_files``
     format; the ``job_type`` column is needed): columns ``date`` (the file's position),
     ``lat``, ``lon``, ``job_type``, ``duration_min``, ``priority``, ``required_skills``."""
-    from datasets.csv_formats import parse_visits_csv
+    from scheduler.formats.csv_files import parse_visits_csv
 
     rows: list[dict[str, object]] = []
     for day, path in enumerate(files):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -22,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from scheduler.domain import Break, TimeWindow
 from scheduler.errors import InputFormatError, ProblemError
+from scheduler.formats.clock import wall_seconds
 from scheduler.simulate.demand import Area, DemandModel, JobType, Rate, fit_demand
 
 __all__ = [
@@ -38,17 +38,13 @@ __all__ = [
     "scenario_from_dict",
 ]
 
-_HHMM = re.compile(r"(\d{1,2}):(\d{2})")
-
 
 def clock_seconds(text: str) -> int:
     """Seconds since midnight of ``"HH:MM"`` (``"24:00"`` allowed); ``ValueError`` otherwise."""
-    m = _HHMM.fullmatch(text)
-    if m is not None:
-        h, mi = int(m[1]), int(m[2])
-        if (h < 24 and mi < 60) or (h == 24 and mi == 0):
-            return h * 3600 + mi * 60
-    raise ValueError(f"{text!r} is not a clock time, use HH:MM (00:00 .. 24:00)")
+    seconds = wall_seconds(text, with_seconds=False)
+    if seconds is None:
+        raise ValueError(f"{text!r} is not a clock time, use HH:MM (00:00 .. 24:00)")
+    return seconds
 
 
 def _check_clock(text: str) -> str:
@@ -138,7 +134,7 @@ class RateIn(_Strict):
 
 
 class FitIn(_Strict):
-    """Fit Poisson rates from past days: ``visits.csv`` files (``datasets.csv_formats``
+    """Fit Poisson rates from past days: ``visits.csv`` files (``scheduler.formats.csv_files``
     format with a ``job_type`` column), one per day; paths may be glob patterns and are
     relative to the scenario file."""
 

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.auth import Role
-from datasets.csv_formats import write_csv
 from scheduler.domain import Engineer, Location, Problem, ServiceCenter, TimeWindow, Visit
+from scheduler.formats.csv_files import write_csv
 from tests.api.conftest import CENTRE, DAY, PLAN_REQUEST, auth, make_token, wait_for_plan
 
 CENTRES_CSV = """\
@@ -243,7 +243,7 @@ def test_what_the_service_cannot_store_is_rejected_not_dropped(
 def test_files_written_by_the_datasets_tools_upload(
     client: TestClient, dispatcher: dict[str, str], tmp_path: Path
 ) -> None:
-    """``datasets.csv_formats.write_csv`` output is accepted as it is."""
+    """``scheduler.formats.csv_files.write_csv`` output is accepted as it is."""
     problem = Problem(
         date=dt.date.fromisoformat(DAY),
         locations=(Location("hq", 60.17, 24.93), Location("home1", 60.16, 24.94)),

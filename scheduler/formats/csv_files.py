@@ -39,7 +39,8 @@ from pydantic import BaseModel, ValidationError
 
 from scheduler.domain import Problem, SolveOptions
 from scheduler.errors import InputFormatError, ProblemError
-from scheduler.formats import (
+from scheduler.formats.clock import parse_clock, wall_seconds
+from scheduler.formats.problem_file import (
     EngineerFile,
     ServiceCenterFile,
     VisitFile,
@@ -176,7 +177,6 @@ class _CellError(ValueError):
     """A cell that is not what its column needs; the message is the reason."""
 
 
-_HHMM = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _TIME_TOKEN = r"\d{1,2}:\d{2}(?::\d{2})?|\d{4}-\d{2}-\d{2}[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?"
 _WINDOW = re.compile(rf"\s*({_TIME_TOKEN})\s*-\s*({_TIME_TOKEN})\s*")
 _BREAK = re.compile(rf"\s*(\d+(?:\.\d+)?)\s*@\s*({_TIME_TOKEN})\s*-\s*({_TIME_TOKEN})\s*")
@@ -185,24 +185,11 @@ _TIME_HELP = "use HH:MM (e.g. 08:30) or an ISO 8601 date-time"
 
 def _clock(text: str) -> str:
     """``text`` if it is a clock time the problem file accepts, else :class:`_CellError`."""
-    m = _HHMM.fullmatch(text)
-    if m is not None:
-        h, mi, s = int(m[1]), int(m[2]), int(m[3] or 0)
-        if (h < 24 and mi < 60 and s < 60) or (h == 24 and mi == 0 and s == 0):
-            return text
-    elif re.match(r"\d{4}-\d{2}-\d{2}[T ]\d", text):
-        try:
-            dt.datetime.fromisoformat(text)
-            return text
-        except ValueError:
-            pass
-    raise _CellError(f"not a time: {_TIME_HELP}")
-
-
-def _wall_seconds(text: str) -> int | None:
-    """Seconds since midnight of an ``HH:MM[:SS]`` time; None for an ISO date-time."""
-    m = _HHMM.fullmatch(text)
-    return int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3] or 0) if m else None
+    try:
+        parse_clock(text)
+    except ValueError:
+        raise _CellError(f"not a time: {_TIME_HELP}") from None
+    return text
 
 
 def _float(text: str) -> float:
@@ -248,13 +235,13 @@ def _windows(text: str) -> tuple[tuple[str, str], ...]:
                 "separated by ';' (08:00-10:00;14:00-16:00)"
             )
         start, end = _clock(m[1]), _clock(m[2])
-        a, b = _wall_seconds(start), _wall_seconds(end)
+        a, b = wall_seconds(start), wall_seconds(end)
         if a is not None and b is not None and b < a:
             raise _CellError(f"window {part.strip()!r} ends before it starts")
         out.append((start, end))
     spans = sorted(
         (a, b)
-        for a, b in ((_wall_seconds(s), _wall_seconds(e)) for s, e in out)
+        for a, b in ((wall_seconds(s), wall_seconds(e)) for s, e in out)
         if a is not None and b is not None
     )
     for (_, earlier_end), (later_start, _) in itertools.pairwise(spans):
@@ -273,7 +260,7 @@ def _breaks(text: str) -> tuple[BreakSpec, ...]:
                 "(30 minutes taken between 11:00 and 13:30), several separated by ';'"
             )
         minutes, start, end = float(m[1]), _clock(m[2]), _clock(m[3])
-        a, b = _wall_seconds(start), _wall_seconds(end)
+        a, b = wall_seconds(start), wall_seconds(end)
         if minutes <= 0:
             raise _CellError(f"break {part.strip()!r} must last more than 0 minutes")
         if a is not None and b is not None and (b - a) < minutes * 60:
@@ -619,7 +606,7 @@ def _engineers(
             )
         r.coordinates("start_lat", "start_lon")
         r.coordinates("end_lat", "end_lon")
-        a, b = _wall_seconds(v["shift_start"]), _wall_seconds(v["shift_end"])
+        a, b = wall_seconds(v["shift_start"]), wall_seconds(v["shift_end"])
         if r.usable("shift_start", "shift_end") and a is not None and b is not None and b <= a:
             r.fail("shift_end", f"must be after shift_start {v['shift_start']}", v["shift_end"])
         r.skills("skills", known_skills)
