@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from datasets.osm_places import Place, community_places
 from scheduler.domain import Location, SolveOptions
 from scheduler.network import load_network
+from scheduler.network.places import Place, community_places
 from scheduler.simulate import scenario_from_dict
 from scheduler.simulate.coverage import coverage, residents_of
 from scheduler.simulate.run import build_day, event_visit_id

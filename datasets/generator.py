@@ -31,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from datasets.osm_places import OsmPlaces, Place, load_places
 from scheduler.domain import (
     Break,
     Engineer,
@@ -45,6 +44,7 @@ from scheduler.domain import (
 )
 from scheduler.errors import NetworkError, ProblemError
 from scheduler.network.graph import Network
+from scheduler.network.places import OsmPlaces, Place, load_places
 from scheduler.network.snapping import DEFAULT_MAX_SNAP_M
 from scheduler.network.sources import PbfFile, parse_source
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from datasets.generator import REPAIR, SIGN, SIZES, SMART_HOME, DaySize, generate_day
-from datasets.osm_places import OsmPlaces, community_places, residential_buildings
 from scheduler import solve, travel_time_matrix_for, validate
 from scheduler.domain import Problem, SolveOptions, VisitKind
 from scheduler.errors import NetworkError, ProblemError
 from scheduler.explain import static_reasons
 from scheduler.formats import problem_from_json, problem_to_json
 from scheduler.network import DEFAULT_MAX_SNAP_M, Network, RoadNetwork, load_network, snap_locations
+from scheduler.network.places import OsmPlaces, community_places, residential_buildings
 
 LIECHTENSTEIN = (
     Path(__file__).resolve().parents[2] / "shared" / "networks" / "liechtenstein.osm.pbf"

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from datasets.osm_places import (
+from scheduler.errors import NetworkError
+from scheduler.network.places import (
     business_places,
     community_places,
     load_places,
     places_frame,
     residential_buildings,
 )
-from scheduler.errors import NetworkError
 
 # The bundled extract covers about 60.16-60.18 N, 24.93-24.96 E.
 HELSINKI = (24.90, 60.14, 24.99, 60.20)

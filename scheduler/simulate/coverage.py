@@ -58,7 +58,7 @@ class PointLike(Protocol):
 
 
 class PlaceLike(PointLike, Protocol):
-    """A point with a ``weight`` (``datasets.osm_places.Place``)."""
+    """A point with a ``weight`` (``scheduler.network.places.Place``)."""
 
     @property
     def weight(self) -> float: ...
@@ -92,7 +92,7 @@ class Residents:
 
     @classmethod
     def from_places(cls, places: Iterable[PlaceLike], *, weighted: bool = True) -> Residents:
-        """From places such as ``datasets.osm_places.residential_buildings(source)``;
+        """From places such as ``scheduler.network.places.residential_buildings(source)``;
         ``weighted=False`` counts every building as 1."""
         items = list(places)
         weight = [p.weight if weighted else 1.0 for p in items]
@@ -340,9 +340,9 @@ _residents_of_source: dict[str, Residents] = {}
 
 def residents_of(network: Network, *, weighted: bool = True) -> Residents:
     """Residential buildings of the OpenStreetMap extract ``network`` was read from
-    (``datasets.osm_places.residential_buildings``, weighted by households unless
+    (``scheduler.network.places.residential_buildings``, weighted by households unless
     ``weighted=False``); read once per process and source."""
-    from datasets.osm_places import residential_buildings
+    from scheduler.network.places import residential_buildings
 
     key = f"{network.source}|{weighted}"
     found = _residents_of_source.get(key)

@@ -155,7 +155,7 @@ def _residents_of(source: str, weighted: bool) -> Any:
     """Residential buildings of the network's OpenStreetMap extract, read once per process."""
     key = (source, weighted)
     if key not in _residents:
-        from datasets.osm_places import residential_buildings
+        from scheduler.network.places import residential_buildings
         from scheduler.simulate.coverage import Residents
 
         _residents[key] = Residents.from_places(residential_buildings(source), weighted=weighted)

