@@ -94,7 +94,7 @@ def start_server(
     env = {**os.environ, "DATABASE_URL": database_url}
     if solver_nice is not None:
         env["FIELDROUTE_SOLVER_NICE"] = str(solver_nice)
-    command = [sys.executable, "-m", "scheduler.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "fieldroute", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("wb") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

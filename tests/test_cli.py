@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from fieldroute.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from scheduler.formats import load_problem, plan_from_json
 from scheduler.travel import travel_time_matrix_for
 from scheduler.validate import validate
@@ -84,7 +84,7 @@ def test_malformed_json_and_missing_file_exit_2_without_traceback(tmp_path: Path
     bad.write_text('{"date": "2026-11-27",, }')
     for path in (bad, tmp_path / "missing.json"):
         result = subprocess.run(
-            [sys.executable, "-m", "scheduler.cli", "solve", str(path), "--out", "x.json"],
+            [sys.executable, "-m", "fieldroute", "solve", str(path), "--out", "x.json"],
             capture_output=True,
             text=True,
             cwd=tmp_path,

@@ -45,7 +45,7 @@ def test_generate_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None
 def test_fieldroute_generate_runs_and_refuses_a_size_the_network_cannot_hold(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scheduler.cli import main
+    from fieldroute.cli import main
 
     assert main(["generate", "--size", "small", "--out", str(tmp_path / "ok")]) == 0
     assert (tmp_path / "ok" / "visits.csv").is_file()

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.browser import drawn_lines, find_browser, rendered_dom, rgb
-from scheduler.cli import main
-from scheduler.demo import DemoResult, run_demo
+from fieldroute.browser import drawn_lines, find_browser, rendered_dom, rgb
+from fieldroute.cli import main
+from fieldroute.demo import DemoResult, run_demo
+from fieldroute.mapview import PALETTE, ROAD_COLOUR
 from scheduler.formats import plan_from_json, problem_from_json
-from scheduler.mapview import PALETTE, ROAD_COLOUR
 from scheduler.network import OSM_ATTRIBUTION, RoadNetwork, load_network
 from scheduler.report import format_kpis
 from scheduler.validate import validate

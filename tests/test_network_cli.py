@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from fieldroute.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from scheduler.formats import load_problem, plan_from_json
 from scheduler.network import MatrixCache, RoadNetwork, bundled_pbf, load_network
 from scheduler.travel import travel_time_matrix_for

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from scheduler.cli import main
+from fieldroute.cli import main
 from scheduler.errors import InputFormatError
 from scheduler.simulate import (
     InlineExecutor,

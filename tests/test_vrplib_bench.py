@@ -20,7 +20,7 @@ from benchmarks.vrplib_adapter import (
     solution_cost,
     to_problem,
 )
-from scheduler.cli import main
+from fieldroute.cli import main
 from scheduler.validate import Code, validate
 
 VRPTW = """NAME : TINY_TW

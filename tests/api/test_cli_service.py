@@ -13,7 +13,7 @@ from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import DatabaseRevisionError, current_revision, migrate
 from api.main import create_app
-from scheduler.cli import main
+from fieldroute.cli import main
 from tests.api.conftest import settings_for
 
 

@@ -1,4 +1,11 @@
-"""The ``fieldroute`` command line.
+"""The ``fieldroute`` command line, built from the parts: ``solve`` and ``demo`` here, ``generate``
+from ``datasets``, ``simulate`` over ``scheduler.simulate``, ``serve`` and ``token`` from ``api``,
+``bench`` from the checkout's ``benchmarks``.
+
+The optional parts are imported only when their command runs. A command whose extra is not
+installed (``serve``/``token`` without ``fieldroute[service]``, ``simulate`` without
+``fieldroute[simulate]``) exits 2 with one line that says what to install, and ``bench``
+outside a source checkout says that benchmarks run from one.
 
 Exit status: 0 success, 2 bad input (the message names the object, field and value),
 1 an internal failure worth reporting.
@@ -8,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -23,6 +31,43 @@ from scheduler.errors import (
 from scheduler.solver import Progress, ProgressCallback
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+_SERVICE_MODULES = (
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "alembic",
+    "pydantic_settings",
+    "icalendar",
+    "yaml",
+    "matplotlib",
+)
+EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "serve": ("service", _SERVICE_MODULES),
+    "token": ("service", _SERVICE_MODULES),
+    "simulate": ("simulate", ("yaml", "matplotlib", "distributed")),
+    "bench": ("bench", ("vrplib",)),
+}
+"""Command -> (the extra that installs what it imports, the modules checked for it)."""
+BENCH_HELP = "solve VRPLIB VRPTW/SDVRPTW/MDVRPTW instances, validate, compare with the BKS"
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` (a top-level name) can be imported here, without importing it."""
+    return importlib.util.find_spec(module) is not None
+
+
+def missing_part(command: str) -> str | None:
+    """Why ``command`` cannot run in this installation (one line), or None when it can."""
+    if command == "bench" and not _importable("benchmarks"):
+        return (
+            "'fieldroute bench' runs from a source checkout: the benchmarks are not part of the "
+            "installed package (in a clone of the repository, 'make test' sets them up)"
+        )
+    extra, modules = EXTRAS.get(command, ("", ()))
+    if not all(_importable(m) for m in modules):
+        return f"'fieldroute {command}' needs the {extra} extra: pip install 'fieldroute[{extra}]'"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,12 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     solve.add_argument("--quiet", action="store_true", help="do not print the plan")
     _add_demo(sub)
-    from scheduler.simulate.command import add_command as add_simulate
+    from fieldroute.simulate_cli import add_command as add_simulate
 
     add_simulate(sub)
-    from benchmarks.vrplib_bench import add_command as add_bench
+    if missing_part("bench") is None:
+        from benchmarks.vrplib_bench import add_command as add_bench
 
-    add_bench(sub)
+        add_bench(sub)
+    else:  # its options live in the benchmarks package; main() says what is missing
+        sub.add_parser("bench", help=BENCH_HELP, add_help=False)
     from datasets.cli import add_generate
 
     add_generate(sub)
@@ -138,7 +186,7 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from scheduler.demo import run_demo
+    from fieldroute.demo import run_demo
     from scheduler.report import format_kpis
 
     def say(line: str) -> None:
@@ -165,7 +213,7 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"  {name:<13} {path}")
     print(f"Open {result.files['map.html']} in a browser to see the routes on the map.")
     if args.screenshot is not None:
-        from scheduler.browser import BrowserError, screenshot
+        from fieldroute.browser import BrowserError, screenshot
 
         try:
             screenshot(result.files["map.html"], args.screenshot)
@@ -260,14 +308,21 @@ def _solve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fieldroute`` console command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    missing = missing_part(args.command)
+    if missing is not None:
+        print(f"fieldroute: error: {missing}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "solve":
             return _solve(args)
         if args.command == "demo":
             return _demo(args)
         if args.command == "simulate":
-            from scheduler.simulate.command import run_command
+            from fieldroute.simulate_cli import run_command
 
             return run_command(args)
         if args.command == "bench":

@@ -124,8 +124,8 @@ def run_demo(
     scheduler.errors.FieldrouteError
         Bad input (unknown size, unreadable network, locations off the roads ...).
     """
+    from fieldroute.mapview import plan_map_html
     from scheduler.formats import load_problem, plan_to_json, problem_to_json
-    from scheduler.mapview import plan_map_html
     from scheduler.network import (
         MatrixCache,
         RoadNetwork,
