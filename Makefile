@@ -6,10 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck schemas clean
 
-$(STAMP): pyproject.toml
+# Everything the two commands need: the library and command core, the service, the
+# simulation, the benchmark reader and the dev tools (the benchmark peers stay optional:
+# pip install -e '.[peers]'). benchmarks/ is not in the package: a .pth file puts this
+# checkout on the venv's path so that `fieldroute bench` finds it.
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[service,simulate,bench,dev]'
+	echo "$(CURDIR)" > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/fieldroute-checkout.pth"
 	touch $(STAMP)
 
 demo: $(STAMP)
