@@ -1,7 +1,8 @@
 """Write the JSON Schemas of the problem and plan files into ``schemas/``.
 
-They are generated from the pydantic models in ``scheduler.formats``; ``tests/test_io.py`` fails
-when the committed files differ from what the code generates. Run after changing a model::
+They are generated from the pydantic models in ``scheduler.formats`` (``schemas.py``);
+``tests/scheduler/formats/test_json_files.py`` fails when the committed files differ from
+what the code generates. Run after changing a model::
 
     .venv/bin/python scripts/write_schemas.py          # rewrite schemas/*.schema.json
     .venv/bin/python scripts/write_schemas.py --check  # exit 1 if they are out of date

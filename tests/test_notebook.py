@@ -8,7 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+from tests.paths import ROOT
+
+NOTEBOOKS = ROOT / "notebooks"
 OUTREACH = NOTEBOOKS / "outreach_day.ipynb"
 
 

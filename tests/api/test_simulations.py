@@ -14,7 +14,7 @@ from api.auth import Role
 from api.main import create_app
 from scheduler.simulate import run, scenario_from_dict
 from tests.api.conftest import auth, make_token, settings_for
-from tests.test_simulate import SMALL
+from tests.scheduler.simulate.test_simulate import SMALL
 
 
 def wait_for_simulation(

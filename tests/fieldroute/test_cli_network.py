@@ -13,8 +13,9 @@ from scheduler.formats import load_problem, plan_from_json
 from scheduler.network import MatrixCache, RoadNetwork, bundled_pbf, load_network
 from scheduler.travel import travel_time_matrix_for
 from scheduler.validate import validate
+from tests.paths import SMALL_DAY
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "small_day.json"
+EXAMPLE = SMALL_DAY
 
 
 @pytest.fixture(autouse=True)

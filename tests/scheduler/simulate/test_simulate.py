@@ -26,6 +26,7 @@ from scheduler.simulate import (
 from scheduler.simulate.day import build_day, event_coverage
 from scheduler.simulate.demand import Area, fit_rates
 from scheduler.simulate.run import replicate
+from tests.paths import ROOT
 
 # A small day in central Helsinki on straight-line travel times: 3 engineers, one event
 # needing 2 of them, about 8 home visits; few solutions per solve keep it fast.
@@ -171,7 +172,7 @@ def test_unreadable_scenario_files_are_explained(
 def test_the_example_pair_loads_and_shares_its_days() -> None:
     from scheduler.simulate import load_scenario
 
-    root = Path(__file__).resolve().parent.parent / "examples"
+    root = ROOT / "examples"
     one = load_scenario(root / "outreach_one_event.yaml")
     two = load_scenario(root / "outreach_two_events.yaml")
     assert (len(one.events), len(two.events)) == (1, 2)

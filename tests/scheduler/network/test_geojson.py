@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 from shapely.geometry import shape
@@ -21,8 +20,9 @@ from scheduler.network import (
     snap_locations,
 )
 from tests.network_graphs import CORNERS, block_graph
+from tests.paths import SMALL_DAY
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "small_day.json"
+EXAMPLE = SMALL_DAY
 SNAP_M = 1100.0  # the example day reaches up to ~1 km beyond the bundled extract
 
 

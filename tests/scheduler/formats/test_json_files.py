@@ -42,8 +42,8 @@ from scheduler.formats import (
     schema_files,
 )
 from scheduler.travel import travel_time_matrix_for
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "small_day.json"
 SCHEMA_DIR = ROOT / "schemas"
 

@@ -14,8 +14,9 @@ from fieldroute.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from scheduler.formats import load_problem, plan_from_json
 from scheduler.travel import travel_time_matrix_for
 from scheduler.validate import validate
+from tests.paths import SMALL_DAY
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "small_day.json"
+EXAMPLE = SMALL_DAY
 
 
 def test_solve_writes_a_valid_plan_for_the_example_day(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,9 @@ from scheduler.explain import static_reasons
 from scheduler.formats import problem_from_json, problem_to_json
 from scheduler.network import DEFAULT_MAX_SNAP_M, Network, RoadNetwork, load_network, snap_locations
 from scheduler.network.places import OsmPlaces, community_places, residential_buildings
+from tests.paths import SHARED
 
-LIECHTENSTEIN = (
-    Path(__file__).resolve().parents[2] / "shared" / "networks" / "liechtenstein.osm.pbf"
-)
+LIECHTENSTEIN = SHARED / "networks" / "liechtenstein.osm.pbf"
 
 
 @pytest.fixture(scope="module")

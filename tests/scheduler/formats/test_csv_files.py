@@ -34,8 +34,9 @@ from scheduler.formats.csv_files import (
     write_csv,
 )
 from scheduler.network import load_network
+from tests.paths import ROOT, SMALL_DAY
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "small_day.json"
+EXAMPLE = SMALL_DAY
 DAY = dt.date(2026, 12, 4)
 
 CENTRES = "id,name,lat,lon\nsc-1,Kamppi,60.1688,24.9316\n"
@@ -276,7 +277,7 @@ def test_a_missing_file_and_a_problem_level_fault_point_at_rows(tmp_path: Path) 
 
 
 def test_the_readme_example_reads(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[1] / "datasets" / "README.md").read_text("utf-8")
+    readme = (ROOT / "datasets" / "README.md").read_text("utf-8")
     blocks = re.findall(r"`(\w+\.csv)`\n\n```csv\n(.*?)```", readme, re.S)
     assert [name for name, _ in blocks] == ["service_centers.csv", "engineers.csv", "visits.csv"]
     for name, body in blocks:

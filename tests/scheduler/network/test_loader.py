@@ -20,8 +20,9 @@ from scheduler.network import (
     save_network,
 )
 from scheduler.network.sources import BBox, GraphmlFile, PbfFile, Place, Point, XmlFile
+from tests.paths import DATA, SHARED
 
-TINY_OSM = Path(__file__).parent / "data" / "tiny.osm"
+TINY_OSM = DATA / "tiny.osm"
 
 
 def test_bundled_helsinki_loads_offline_with_times_on_every_edge() -> None:
@@ -84,7 +85,7 @@ def test_graphml_round_trip_keeps_times_and_fingerprint(tmp_path: Path) -> None:
 
 
 def test_other_shared_extracts_load_when_present() -> None:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "networks" / "baltimore.osm.pbf"
+    shared = SHARED / "networks" / "baltimore.osm.pbf"
     if not shared.exists():
         pytest.skip("../shared/networks is not beside this checkout")
     network = load_network(shared)

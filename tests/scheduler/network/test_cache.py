@@ -18,7 +18,7 @@ from scheduler.network import (
     travel_time_matrix,
 )
 from tests.network_graphs import block_graph, corner
-from tests.test_network_matrix import random_locations
+from tests.scheduler.network.test_matrix import random_locations
 
 
 @pytest.fixture(scope="module")
