@@ -15,40 +15,18 @@ import pytest
 from fieldroute.cli import EXIT_BAD_INPUT, main
 from tests.paths import SMALL_DAY
 
+SIMULATE = ["simulate", "examples/outreach_one_event.yaml", "--out", "sim"]
+
 
 @pytest.mark.parametrize(
-    ("hidden", "argv", "message"),
+    ("hidden", "argv", "extra"),
     [
-        # the service's web framework missing: serve and token both need the extra
-        (
-            "fastapi",
-            ["serve", "--port", "8123"],
-            "'fieldroute serve' needs the service extra: pip install 'fieldroute[service]'",
-        ),
-        (
-            "sqlalchemy",
-            ["token", "create", "--role", "planner"],
-            "'fieldroute token' needs the service extra: pip install 'fieldroute[service]'",
-        ),
-        # scenario files are YAML; plots need matplotlib; --dask needs distributed
-        (
-            "yaml",
-            ["simulate", "examples/outreach_one_event.yaml", "--out", "sim"],
-            "'fieldroute simulate' needs the simulate extra: pip install 'fieldroute[simulate]'",
-        ),
-        (
-            "distributed",
-            ["simulate", "examples/outreach_one_event.yaml", "--out", "sim"],
-            "'fieldroute simulate' needs the simulate extra: pip install 'fieldroute[simulate]'",
-        ),
-        # a checkout without the VRPLIB reader
-        (
-            "vrplib",
-            ["bench", "x.vrp", "--time-limit", "1"],
-            "'fieldroute bench' needs the bench extra: pip install 'fieldroute[bench]'",
-        ),
-        # an installed package: benchmarks/ is not in it, whatever the arguments
-        ("benchmarks", ["bench", "--help"], "'fieldroute bench' runs from a source checkout"),
+        ("fastapi", ["serve", "--port", "8123"], "service"),  # the web framework
+        ("sqlalchemy", ["token", "create", "--role", "planner"], "service"),  # the database
+        ("yaml", SIMULATE, "simulate"),  # scenario files
+        ("distributed", SIMULATE, "simulate"),  # Dask
+        ("vrplib", ["bench", "x.vrp", "--time-limit", "1"], "bench"),  # a checkout without it
+        ("benchmarks", ["bench", "--help"], None),  # an installed package: no benchmarks/
     ],
 )
 def test_a_command_whose_part_is_missing_exits_2_with_one_line(
@@ -57,12 +35,17 @@ def test_a_command_whose_part_is_missing_exits_2_with_one_line(
     tmp_path: Path,
     hidden: str,
     argv: list[str],
-    message: str,
+    extra: str | None,
 ) -> None:
     monkeypatch.setitem(sys.modules, hidden, None)  # import and find_spec now fail
     monkeypatch.chdir(tmp_path)
     assert main(argv) == EXIT_BAD_INPUT
     out, err = capsys.readouterr()
+    command = f"'fieldroute {argv[0]}'"
+    if extra is None:
+        message = f"{command} runs from a source checkout"
+    else:
+        message = f"{command} needs the {extra} extra: pip install 'fieldroute[{extra}]'\n"
     assert out == ""
     assert err.startswith(f"fieldroute: error: {message}")
     assert err.count("\n") == 1
