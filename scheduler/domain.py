@@ -284,7 +284,8 @@ class Weights:
 class SolveOptions:
     """How to search: ``time_limit`` seconds (screening included); ``solution_limit`` makes
     results reproducible; above ``decompose_above`` visits the day is split into territories
-    solved side by side first (None: never)."""
+    solved side by side first (None: never); ``workers`` is the most processes one solve may
+    run at once (1: everything in the calling process)."""
 
     time_limit: float = 10.0
     solution_limit: int | None = None
@@ -293,8 +294,11 @@ class SolveOptions:
     weights: Weights = field(default_factory=Weights)
     event_subsets_max: int = 3
     decompose_above: int | None = 400
+    workers: int = 2
 
     def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ProblemError("options", "workers", self.workers, "must be >= 1 process")
         if not (self.time_limit > 0 and math.isfinite(self.time_limit)):
             raise ProblemError("options", "time_limit", self.time_limit, "must be > 0 seconds")
         if self.solution_limit is not None and self.solution_limit < 1:

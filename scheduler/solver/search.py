@@ -66,7 +66,6 @@ _R = TypeVar("_R")
 
 FIRST_SOLUTIONS = frozenset(routing_enums_pb2.FirstSolutionStrategy.Value.keys()) - {"UNSET"}
 METAHEURISTICS = frozenset(routing_enums_pb2.LocalSearchMetaheuristic.Value.keys()) - {"UNSET"}
-WORKERS = 2  # processes for territories: the machines we plan on have two cores or more
 TERRITORY_SHARE = 0.2  # of the time limit spent planning territories, before the rounds
 GROUP_SIZE = 100  # served visits per group in an improvement round (measured: 50-200)
 ROUND_SECONDS = 3.0  # per group and round, about (stretched so the rounds end with the limit)
@@ -341,7 +340,7 @@ class _Search:
         parts = split_into_territories(self.problem, self.matrix, visits, serviceable, k)
         if len(parts) < 2:
             return None
-        with _Workers(min(WORKERS, len(parts))) as pool:
+        with _Workers(min(self.options.workers, len(parts))) as pool:
             waves = math.ceil(len(parts) / pool.workers)
             # Each territory needs time for a first plan, more so with events to decide.
             # Time beyond TERRITORY_HORIZON goes to the rounds: territories planned longer
@@ -443,7 +442,7 @@ class _Search:
         }
         if not whole:
             scale = day.average_drive_of(routes)
-            with _Workers(WORKERS) as pool:
+            with _Workers(self.options.workers) as pool:
                 total = self.plain_rounds(pool, timed, total, visits, serviceable, scale)
         order = {e.id: i for i, e in enumerate(self.problem.engineers)}
         ordered = sorted(timed.values(), key=lambda r: order[r.engineer_id])
@@ -809,7 +808,7 @@ def _plan(
         if best is None:
             raise SolverError("OR-Tools found no plan at all, not even one serving no visit")
         if in_rounds:
-            with _Workers(WORKERS) as pool:
+            with _Workers(options.workers) as pool:
                 routes = {r.engineer_id: r for r in best.routes}
                 best = search.improve_in_rounds(pool, routes, best.total, visits, serviceable)
     if best is not None:

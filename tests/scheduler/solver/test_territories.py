@@ -105,7 +105,6 @@ def test_a_group_whose_search_cannot_start_from_its_routes_keeps_them(
 ) -> None:
     """Improvement rounds replace a group's routes only by better ones: when the search
     cannot even start from them, the territories' routes stand."""
-    monkeypatch.setattr(search_module, "WORKERS", 1)  # in this process, to patch the search
     original = search_module._Search.run
 
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -115,7 +114,8 @@ def test_a_group_whose_search_cannot_start_from_its_routes_keeps_them(
 
     monkeypatch.setattr(search_module._Search, "run", run)
     p = day()
-    options = dataclasses.replace(p.options, decompose_above=1)
+    # One process, so that the patched search is the one that runs.
+    options = dataclasses.replace(p.options, decompose_above=1, workers=1)
     stages: list[str] = []
     plan = solve(p, matrix_of(p), options, progress=lambda r: stages.append(r.stage))
     assert "territories joined" in stages
@@ -130,13 +130,13 @@ def test_a_mid_sized_day_is_improved_in_rounds_unless_results_must_repeat(
 ) -> None:
     """Above ``ROUNDS_ABOVE`` visits (and below territories) the whole-day plan is improved
     in regrouped rounds; with a solution limit the search stays whole and repeatable."""
-    monkeypatch.setattr(search_module, "WORKERS", 1)  # keep the test on one core
     monkeypatch.setattr(search_module, "ROUNDS_ABOVE", 20)
     monkeypatch.setattr(search_module, "GROUP_SIZE", 16)
     crew = [engineer(f"e{i}", at=(3 * i) % 10, shift=(hm(8), hm(18))) for i in range(6)]
     visits = [visit(f"v{i}", i % 10, minutes=15) for i in range(30)]
     fair = visit("fair", 5, minutes=60, k=2, windows=[(hm(11), hm(11))])
     p = problem(crew, [*visits, fair], points=10, time_limit=5.0, solution_limit=None)
+    p = dataclasses.replace(p, options=dataclasses.replace(p.options, workers=1))  # one core
     stages: list[str] = []
     plan = solve(p, matrix_of(p), progress=lambda r: stages.append(r.stage))
     assert any(s.startswith("improved across borders") for s in stages)
