@@ -20,6 +20,7 @@ from scheduler.network.graph import OSM_ATTRIBUTION, Network, network_from_graph
 from scheduler.network.loader import load_network, save_network
 from scheduler.network.matrix import node_seconds, travel_time_matrix
 from scheduler.network.provider import RoadNetwork
+from scheduler.network.shared import shared_network
 from scheduler.network.snapping import DEFAULT_MAX_SNAP_M, Snaps, snap_locations
 from scheduler.network.sources import bundled_pbf, parse_source
 from scheduler.network.speeds import DEFAULT_FALLBACK_KPH, DEFAULT_SPEEDS_KPH
@@ -44,6 +45,7 @@ __all__ = [
     "parse_source",
     "plan_to_geojson",
     "save_network",
+    "shared_network",
     "snap_locations",
     "travel_time_matrix",
 ]
