@@ -25,17 +25,13 @@ from scheduler.travel import HaversineEstimate, Matrix
 
 __all__ = ["Day", "build_day", "event_coverage", "event_visit_id", "home_visit_id", "network"]
 
-_networks: dict[str, Any] = {}
-
 
 def network(source: str) -> Any:
-    """The road network ``source`` names, loaded once per (worker) process."""
-    loaded = _networks.get(source)
-    if loaded is None:
-        from scheduler.network import load_network
+    """The road network ``source`` names, loaded once per (worker) process
+    (:func:`scheduler.network.shared_network`: threads asking at once share one load)."""
+    from scheduler.network import shared_network
 
-        loaded = _networks[source] = load_network(source)
-    return loaded
+    return shared_network(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +130,7 @@ def build_day(scenario: Scenario, replication: int) -> Day:
         options=SolveOptions(
             time_limit=scenario.solver.time_limit,
             solution_limit=scenario.solver.solution_limit,
+            workers=scenario.solver.workers,
         ),
     )
     if roads is not None:
