@@ -23,10 +23,12 @@ __all__ = [
     "NOT_A_TIME",
     "DayClock",
     "clock_for",
+    "clock_seconds",
     "minutes_to_seconds",
     "parse_clock",
     "seconds_to_minutes",
     "wall_seconds",
+    "wall_text",
     "zone",
 ]
 
@@ -48,6 +50,24 @@ def wall_seconds(text: str, *, with_seconds: bool = True) -> int | None:
     if (h < 24 and mi < 60 and s < 60) or (h == 24 and mi == 0 and s == 0):
         return h * 3600 + mi * 60 + s
     return None
+
+
+def clock_seconds(text: str) -> int:
+    """Seconds since midnight of ``"HH:MM"`` (``"24:00"`` allowed); ``ValueError`` otherwise."""
+    seconds = wall_seconds(text, with_seconds=False)
+    if seconds is None:
+        raise ValueError(f"{text!r} is not a clock time, use HH:MM (00:00 .. 24:00)")
+    return seconds
+
+
+def wall_text(seconds: int) -> str:
+    """``"HH:MM"`` (``"HH:MM:SS"`` when not on a whole minute) for ``seconds`` since
+    midnight, 0 .. 86400 (``"24:00"``); what :func:`wall_seconds` reads back."""
+    if not 0 <= seconds <= 86_400:
+        raise ValueError(f"{seconds} s is not a time of one day (0 .. 86400 s)")
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h:02d}:{m:02d}" if s == 0 else f"{h:02d}:{m:02d}:{s:02d}"
 
 
 def parse_clock(text: str) -> int | dt.datetime:

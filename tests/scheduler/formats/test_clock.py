@@ -13,12 +13,13 @@ from scheduler.errors import InputFormatError
 from scheduler.formats import CsvFormatError, parse_engineers_csv, problem_from_json
 from scheduler.formats.clock import (
     NOT_A_TIME,
+    clock_seconds,
     minutes_to_seconds,
     parse_clock,
     seconds_to_minutes,
     wall_seconds,
+    wall_text,
 )
-from scheduler.simulate.scenario import clock_seconds
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,18 @@ def test_every_format_accepts_the_same_hh_mm_times(text: str, valid: bool) -> No
             parse_engineers_csv(csv_text)
         with pytest.raises(ValueError, match="is not a clock time, use HH:MM"):
             clock_seconds(text)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "00:00"), (8 * 3600 + 5 * 60, "08:05"), (30_630, "08:30:30"), (86_400, "24:00")],
+)
+def test_wall_text_writes_what_wall_seconds_reads(seconds: int, text: str) -> None:
+    assert wall_text(seconds) == text
+    assert wall_seconds(text) == seconds
+
+
+def test_wall_text_refuses_what_is_not_a_time_of_one_day() -> None:
+    for seconds in (-1, 86_401):
+        with pytest.raises(ValueError, match="not a time of one day"):
+            wall_text(seconds)
