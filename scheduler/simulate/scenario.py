@@ -19,9 +19,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from scheduler.domain import Break, TimeWindow
+from scheduler.domain import Break, SolveOptions, TimeWindow
 from scheduler.errors import InputFormatError, ProblemError
-from scheduler.formats.clock import wall_seconds
+from scheduler.formats.clock import clock_seconds
 from scheduler.simulate.demand import Area, DemandModel, JobType, Rate, fit_demand
 
 __all__ = [
@@ -38,13 +38,7 @@ __all__ = [
     "scenario_from_dict",
 ]
 
-
-def clock_seconds(text: str) -> int:
-    """Seconds since midnight of ``"HH:MM"`` (``"24:00"`` allowed); ``ValueError`` otherwise."""
-    seconds = wall_seconds(text, with_seconds=False)
-    if seconds is None:
-        raise ValueError(f"{text!r} is not a clock time, use HH:MM (00:00 .. 24:00)")
-    return seconds
+_DEFAULT_OPTIONS = SolveOptions()
 
 
 def _check_clock(text: str) -> str:
@@ -271,10 +265,13 @@ class EventSpec:
 
 @dataclass(frozen=True, slots=True)
 class SolverSettings:
-    """Search until ``solution_limit`` solutions; ``time_limit`` seconds is a safety net."""
+    """Search until ``solution_limit`` solutions; ``time_limit`` seconds is a safety net.
+    ``workers`` is the most processes one solve may run (``SolveOptions.workers``): a
+    setting of the machine running the scenario, not of the scenario file."""
 
     solution_limit: int = 50
     time_limit: float = 60.0
+    workers: int = _DEFAULT_OPTIONS.workers
 
 
 @dataclass(frozen=True, slots=True)

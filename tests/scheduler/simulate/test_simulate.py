@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from fieldroute.cli import main
+from scheduler.domain import SolveOptions
 from scheduler.errors import InputFormatError
 from scheduler.simulate import (
     InlineExecutor,
@@ -25,6 +27,7 @@ from scheduler.simulate import (
 )
 from scheduler.simulate.day import build_day, event_coverage
 from scheduler.simulate.demand import Area, fit_rates
+from scheduler.simulate.regional import split_by_centre
 from scheduler.simulate.run import replicate
 from tests.paths import ROOT
 
@@ -92,6 +95,17 @@ def test_scenario_maps_file_fields_to_seconds_and_engineer_ids() -> None:
     assert (ev.start.start, ev.start.end, ev.duration) == (10 * 3600, 11 * 3600, 7200)
     assert ev.engineer_hours == 4.0
     assert s.demand.mean_visits_per_day == 8.0
+
+
+def test_the_processes_a_solve_may_run_reach_every_replication_and_centre() -> None:
+    """``solver.workers`` is the machine's setting (the service sets it): it is not in the
+    scenario file, defaults to the solve options' default and reaches each day's options."""
+    s = scenario_from_dict(small(plan_per_centre=True))
+    assert s.solver.workers == SolveOptions().workers
+    one = dataclasses.replace(s, solver=dataclasses.replace(s.solver, workers=1))
+    day = build_day(one, 0)
+    assert day.problem.options.workers == 1
+    assert {p.options.workers for p, _ in split_by_centre(day.problem, day.matrix).values()} == {1}
 
 
 @pytest.mark.parametrize(
