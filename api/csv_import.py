@@ -26,6 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.db.models import Engineer, ServiceCentre, Visit
 from api.schemas import EngineerIn, ServiceCentreIn, VisitIn
+from scheduler.formats.clock import wall_seconds, wall_text
 from scheduler.formats.csv_files import (
     ENGINEERS_CSV,
     SERVICE_CENTERS_CSV,
@@ -192,12 +193,11 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _hhmm(clock: str) -> str:
-    """``H:MM[:00]`` as ``HH:MM``; anything else unchanged (the model then says why)."""
-    parts = clock.split(":")
-    if len(parts) in (2, 3) and all(p.isdigit() for p in parts) and parts[2:] in ([], ["00"]):
-        return f"{int(parts[0]):02d}:{parts[1]}"
-    return clock
+def _as_stored(clock: str) -> str:
+    """A CSV clock time as the service stores it, ``HH:MM`` (so ``8:00`` and ``08:00:00``
+    too); any other text unchanged, for the request model to refuse with its message."""
+    seconds = wall_seconds(clock)
+    return clock if seconds is None else wall_text(seconds)
 
 
 # ----------------------------------------------------------------- one file each
@@ -307,13 +307,13 @@ def _check_engineers(
             # A placeholder when empty (already reported), so the other cells are checked.
             "service_centre_id": r.service_center or "unset",
             "skills": list(r.skills),
-            "shift_start": _hhmm(r.shift_start),
-            "shift_end": _hhmm(r.shift_end),
+            "shift_start": _as_stored(r.shift_start),
+            "shift_end": _as_stored(r.shift_end),
             "breaks": [
                 {
                     "duration_min": b.duration_min,
-                    "earliest_start": _hhmm(b.earliest_start),
-                    "latest_end": _hhmm(b.latest_end),
+                    "earliest_start": _as_stored(b.earliest_start),
+                    "latest_end": _as_stored(b.latest_end),
                 }
                 for b in r.breaks
             ],
@@ -398,7 +398,9 @@ def _check_visits(
             "lat": r.lat,
             "lon": r.lon,
             "duration_min": r.duration_min,
-            "time_windows": [{"start": _hhmm(s), "end": _hhmm(e)} for s, e in r.time_windows],
+            "time_windows": [
+                {"start": _as_stored(s), "end": _as_stored(e)} for s, e in r.time_windows
+            ],
             "soft_windows": r.soft_windows,
             "required_skills": list(r.required_skills),
             "priority": r.priority,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from scheduler.formats import PlanFile, WeightsFile
+from scheduler.formats.clock import clock_seconds, minutes_to_seconds
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
@@ -52,12 +53,6 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 
 UtcTime = Annotated[dt.datetime, AfterValidator(_as_utc), Field(description="UTC, ISO 8601.")]
 Day = Annotated[dt.date, Field(ge=dt.date(1970, 1, 1), le=dt.date(2999, 12, 31))]
-
-
-def minutes(clock: str) -> int:
-    """Minutes since midnight of an ``HH:MM`` clock time."""
-    h, m = clock.split(":")
-    return int(h) * 60 + int(m)
 
 
 class _In(BaseModel):
@@ -112,7 +107,8 @@ class BreakIn(_In):
 
     @model_validator(mode="after")
     def _fits(self) -> Self:
-        if minutes(self.latest_end) - minutes(self.earliest_start) < self.duration_min:
+        span = clock_seconds(self.latest_end) - clock_seconds(self.earliest_start)
+        if span < minutes_to_seconds(self.duration_min):
             raise ValueError("latest_end leaves less than duration_min after earliest_start")
         return self
 
@@ -130,7 +126,7 @@ class EngineerFields(_In):
 
     @model_validator(mode="after")
     def _shift(self) -> Self:
-        if minutes(self.shift_end) <= minutes(self.shift_start):
+        if clock_seconds(self.shift_end) <= clock_seconds(self.shift_start):
             raise ValueError("shift_end must be after shift_start")
         return self
 
@@ -194,7 +190,7 @@ class TimeWindowIn(_In):
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
-        if minutes(self.end) < minutes(self.start):
+        if clock_seconds(self.end) < clock_seconds(self.start):
             raise ValueError("end must not be before start")
         return self
 
@@ -225,7 +221,7 @@ class VisitFields(_In):
             raise ValueError("engineers_required must be 1 for a home_service visit")
         if self.kind is VisitKind.COMMUNITY_EVENT and self.duration_min <= 0:
             raise ValueError("a community_event must last more than 0 minutes")
-        spans = sorted((minutes(w.start), minutes(w.end)) for w in self.time_windows)
+        spans = sorted((clock_seconds(w.start), clock_seconds(w.end)) for w in self.time_windows)
         for (_, a_end), (b_start, _) in itertools.pairwise(spans):
             if b_start <= a_end:
                 raise ValueError("time_windows must not overlap")
