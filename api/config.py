@@ -33,7 +33,13 @@ class Settings(BaseSettings):
         default="process",
         description="Solve in child processes (keeps the API responsive) or in threads.",
     )
-    solver_workers: int = Field(default=1, ge=1, le=64, description="Solves run at once.")
+    solver_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Solver processes (threads in thread mode) of this server process: how "
+        "many plans it solves at once; a simulation's replications share them.",
+    )
     solver_nice: int = Field(
         default=10,
         ge=0,

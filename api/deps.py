@@ -1,4 +1,5 @@
-"""Annotated dependencies: settings, a database session, the caller and role checks."""
+"""Annotated dependencies: settings, a database session, the job runner, the solved plans
+read back, the caller and role checks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, Role, principal_for
 from api.config import Settings
 from api.jobs import JobRunner
+from api.store.plans import SolvedPlans
 
 
 def get_settings(request: Request) -> Settings:
@@ -26,13 +28,21 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_runner(request: Request) -> JobRunner | None:
+    """This process's job runner; None when it runs no jobs (``run_worker`` off)."""
     runner: JobRunner | None = request.app.state.runner
     return runner
+
+
+def get_solved_plans(request: Request) -> SolvedPlans:
+    """The application's succeeded plans, read back as domain objects."""
+    plans: SolvedPlans = request.app.state.solved_plans
+    return plans
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 RunnerDep = Annotated[JobRunner | None, Depends(get_runner)]
+SolvedPlansDep = Annotated[SolvedPlans, Depends(get_solved_plans)]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `fieldroute token create`.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
-from api.jobs import JobRunner
+from api.jobs import JobKind, JobRunner, PlanJobs, SimulationJobs
 from api.routes import (
     centres,
     engineers,
@@ -24,7 +25,7 @@ from api.routes import (
     uploads,
     visits,
 )
-from api.simulations import SimulationRunner
+from api.store.plans import SolvedPlans
 
 log = logging.getLogger("fieldroute.api")
 
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     On start-up the database is migrated to the current schema (refused with
     ``DatabaseRevisionError`` when it is at a revision this code does not know) and, with
-    ``settings.run_worker``, this process starts claiming solve jobs.
+    ``settings.run_worker``, this process starts claiming plan and simulation jobs.
     """
     settings = settings or Settings()
 
@@ -54,19 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
             raise
         app.state.sessions = make_sessionmaker(engine)
-        runner = JobRunner(app.state.sessions, settings) if settings.run_worker else None
-        app.state.runner = runner
-        if runner is not None:
+        runner = None
+        if settings.run_worker:
+            kinds: list[JobKind[Any]] = [PlanJobs(settings), SimulationJobs()]
+            runner = JobRunner(app.state.sessions, settings, kinds)
             runner.start()
-        simulating = SimulationRunner(app.state.sessions, settings) if settings.run_worker else None
-        app.state.simulation_runner = simulating
-        if simulating is not None:
-            simulating.start()
+        app.state.runner = runner
         try:
             yield
         finally:
-            if simulating is not None:
-                simulating.stop()
             if runner is not None:
                 runner.stop()
             engine.dispose()
@@ -74,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="fieldroute", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.runner = None
+    app.state.solved_plans = SolvedPlans()
 
     @app.exception_handler(IntegrityError)
     async def integrity_conflict(_: Request, exc: IntegrityError) -> JSONResponse:

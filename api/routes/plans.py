@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -13,16 +12,24 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.db.models import PlanCentre, PlanJob, utcnow
-from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, Staff
-from api.jobs import road_network
-from api.planning import PlanningInputError, problem_document
+from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, SolvedPlansDep, Staff
 from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, get_or_404
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
-from scheduler.formats import PlanFile, plan_from_json, problem_from_json
+from api.store.day import PlanningInputError, problem_for_day, solve_options
+from api.store.plans import PlanDataError, add_plan, plan_file_of, progress_of
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
 
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def progress_out(row: PlanJob) -> ProgressOut | None:
+    p = progress_of(row)
+    if p is None:
+        return None
+    return ProgressOut(
+        stage=p.stage, objective=p.objective, elapsed_s=p.elapsed_s, solutions=p.solutions
+    )
 
 
 def plan_summary(row: PlanJob) -> PlanSummaryOut:
@@ -31,7 +38,7 @@ def plan_summary(row: PlanJob) -> PlanSummaryOut:
         date=row.date,
         service_centre_ids=sorted(c.service_centre_id for c in row.centres),
         status=PlanStatus(row.status),
-        progress=ProgressOut.model_validate(row.progress) if row.progress else None,
+        progress=progress_out(row),
         error=row.error,
         attempts=row.attempts,
         created_at=row.created_at,
@@ -43,8 +50,7 @@ def plan_summary(row: PlanJob) -> PlanSummaryOut:
 
 
 def plan_out(row: PlanJob) -> PlanOut:
-    result = PlanFile.model_validate(row.result) if row.result is not None else None
-    return PlanOut(**plan_summary(row).model_dump(), result=result)
+    return PlanOut(**plan_summary(row).model_dump(), result=plan_file_of(row))
 
 
 def _get(session: SessionDep, plan_id: int) -> PlanJob:
@@ -78,23 +84,19 @@ def create_plan(
             ]
         )
     try:
-        problem = problem_document(session, body.date, body.service_centre_ids, body.options)
+        options = solve_options(body.options)
+        problem = problem_for_day(session, body.date, body.service_centre_ids, options)
     except PlanningInputError as e:
         raise RequestValidationError(
             [{"type": "value_error", "loc": e.loc, "msg": e.message, "input": None}]
         ) from None
-    row = PlanJob(
-        date=body.date,
-        status=PlanStatus.QUEUED.value,
-        options=body.options.model_dump(mode="json"),
-        problem=problem,
+    row = add_plan(
+        session,
+        problem,
+        centre_ids=body.service_centre_ids,
+        options=body.options,
         created_by=principal.role.value,
-        centres=[
-            PlanCentre(service_centre_id=c, date=body.date)
-            for c in dict.fromkeys(body.service_centre_ids)
-        ],
     )
-    session.add(row)
     session.commit()
     if runner is not None:
         runner.notify()
@@ -145,7 +147,11 @@ def get_plan(plan_id: PlanId, session: SessionDep, _: Staff) -> PlanOut:
     },
 )
 def get_plan_geojson(
-    plan_id: PlanId, session: SessionDep, settings: SettingsDep, _: Staff
+    plan_id: PlanId,
+    session: SessionDep,
+    settings: SettingsDep,
+    plans: SolvedPlansDep,
+    _: Staff,
 ) -> JSONResponse:
     """The plan's routes for a map: a point per stop with its ETA, a line per drive.
 
@@ -153,20 +159,23 @@ def get_plan_geojson(
     are straight lines. 409 while the plan has no routes (queued, running or failed).
     """
     row = _get(session, plan_id)
-    if row.result is None:
+    try:
+        solved = plans.get(session, plan_id)
+    except PlanDataError as e:
+        raise conflict(str(e)) from None
+    if solved is None:
         raise conflict(f"plan {plan_id} is {row.status}; it has no routes to map")
-    from scheduler.network.geojson import plan_to_geojson
+    from scheduler.network import plan_to_geojson, shared_network
 
-    problem = problem_from_json(json.dumps(row.problem))
-    plan = plan_from_json(problem, json.dumps(row.result))
-    source = row.result.get("travel_times")
-    on_roads = settings.road_network is not None and str(source).startswith("road-network")
+    network = None
+    if settings.road_network is not None and str(solved.travel_times).startswith("road-network"):
+        network = shared_network(settings.road_network)
     collection = plan_to_geojson(
-        problem,
-        plan,
-        network=road_network(settings.road_network) if on_roads and settings.road_network else None,
+        solved.problem,
+        solved.plan,
+        network=network,
         max_snap_m=settings.max_snap_m,
-        travel_times=source,
+        travel_times=solved.travel_times,
     )
     return JSONResponse(collection, media_type="application/geo+json")
 

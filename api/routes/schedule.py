@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from sqlalchemy import select
 
 from api.calendar import schedule_ics
-from api.db.models import Engineer, ServiceCentre, Visit, utcnow
-from api.deps import PrincipalDep, SessionDep
-from api.planning import published_plan_for, route_of
+from api.db.models import Engineer, ServiceCentre, utcnow
+from api.deps import PrincipalDep, SessionDep, SolvedPlansDep
 from api.routes.centres import centre_out
-from api.routes.common import ERRORS, PathId, not_found
+from api.routes.common import ERRORS, PathId, conflict, not_found
 from api.routes.engineers import check_self_or_staff
 from api.schemas import (
     ScheduleBreakOut,
@@ -23,6 +21,7 @@ from api.schemas import (
     VisitKind,
     VisitStatus,
 )
+from api.store.plans import EngineerDay, PlanDataError, ScheduledStop, visit_statuses
 
 router = APIRouter(prefix="/engineers", tags=["engineer schedule"], responses=ERRORS)
 
@@ -37,83 +36,102 @@ def navigation_url(lat: float, lon: float) -> str:
     return f"https://www.google.com/maps/dir/?api=1&destination={quote(f'{lat},{lon}')}"
 
 
-def _stop(order: int, stop: dict[str, Any], visit: Visit | None) -> ScheduleStopOut:
-    details: dict[str, Any] = stop.get("details", {})
-    lat = float(details.get("lat", visit.lat if visit else 0.0))
-    lon = float(details.get("lon", visit.lon if visit else 0.0))
+def stop_out(
+    order: int, stop: ScheduledStop, visit_status: VisitStatus, day: EngineerDay
+) -> ScheduleStopOut:
+    """Stop number ``order`` of ``day``, at the visit's own coordinates."""
+    details, where = stop.details, stop.location
     return ScheduleStopOut(
         order=order,
-        visit_id=stop["visit_id"],
-        kind=VisitKind(visit.kind) if visit else VisitKind.HOME_SERVICE,
-        status=VisitStatus(visit.status) if visit else VisitStatus.PENDING,
-        arrival=stop["arrival"],
-        start=stop["start"],
-        end=stop["end"],
-        travel_from_previous_s=stop.get("travel_from_previous_s", 0),
-        address=str(details.get("address", "")),
-        lat=lat,
-        lon=lon,
-        job_type=str(details.get("job_type", "")),
-        customer_name=str(details.get("customer", "")),
-        customer_phone=str(details.get("phone", "")),
-        notes=str(details.get("notes", "")),
-        navigation_url=navigation_url(lat, lon),
+        visit_id=stop.visit.id,
+        kind=VisitKind(stop.visit.kind.value),
+        status=visit_status,
+        arrival=day.iso(stop.times.arrival),
+        start=day.iso(stop.times.start),
+        end=day.iso(stop.times.end),
+        travel_from_previous_s=stop.travel_from_previous_s,
+        address=details.address,
+        lat=where.lat,
+        lon=where.lon,
+        job_type=details.job_type,
+        customer_name=details.customer_name,
+        customer_phone=details.customer_phone,
+        notes=details.notes,
+        navigation_url=navigation_url(where.lat, where.lon),
     )
 
 
 def build_schedule(
-    session: SessionDep, principal: PrincipalDep, engineer_id: str, date: dt.date
+    session: SessionDep,
+    plans: SolvedPlansDep,
+    principal: PrincipalDep,
+    engineer_id: str,
+    date: dt.date,
 ) -> ScheduleOut:
+    """The engineer's day in the plan published for their centre and ``date``.
+
+    404 without a published plan or when the engineer is not in it; 409 when a visit on it
+    was deleted since it was made (it needs a new plan).
+    """
     check_self_or_staff(principal, engineer_id)
     engineer = session.get(Engineer, engineer_id)
     if engineer is None:
         raise not_found("engineer", engineer_id)
-    plan = published_plan_for(session, engineer.service_centre_id, date)
-    if plan is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"no plan is published for service centre {engineer.service_centre_id!r} "
-            f"on {date.isoformat()}",
-        )
-    route = route_of(plan, engineer_id)
-    if route is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"engineer {engineer_id!r} is not in plan {plan.id} published for {date.isoformat()}",
-        )
+    try:
+        solved = plans.published(session, engineer.service_centre_id, date)
+        if solved is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"no plan is published for service centre {engineer.service_centre_id!r} "
+                f"on {date.isoformat()}",
+            )
+        day = solved.day_of(engineer_id)
+        if day is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"engineer {engineer_id!r} is not in plan {solved.plan_id} published for "
+                f"{date.isoformat()}",
+            )
+        statuses = visit_statuses(session, day.plan_id, [s.visit.id for s in day.stops])
+    except PlanDataError as e:
+        raise conflict(str(e)) from None
     centre = session.get(ServiceCentre, engineer.service_centre_id)
     assert centre is not None  # foreign key
-    ids = [s["visit_id"] for s in route["stops"]]
-    visits = {v.id: v for v in session.scalars(select(Visit).where(Visit.id.in_(ids)))}
-    result = plan.result or {}
     return ScheduleOut.model_validate(
         {
             "engineer_id": engineer_id,
             "engineer_name": engineer.name,
             "date": date,
-            "plan_id": plan.id,
-            "timezone": result.get("timezone"),
-            "departure": route["departure"],
-            "return": route["return"],
+            "plan_id": day.plan_id,
+            "timezone": day.timezone,
+            "departure": day.iso(day.route.departure),
+            "return": day.iso(day.route.return_),
             "service_centre": centre_out(centre),
             "stops": [
-                _stop(i, s, visits.get(s["visit_id"])) for i, s in enumerate(route["stops"], 1)
+                stop_out(i, s, statuses[s.visit.id], day) for i, s in enumerate(day.stops, 1)
             ],
-            "breaks": [ScheduleBreakOut(start=b["start"], end=b["end"]) for b in route["breaks"]],
+            "breaks": [
+                ScheduleBreakOut(start=day.iso(b.start), end=day.iso(b.end))
+                for b in day.route.breaks
+            ],
         }
     )
 
 
 @router.get("/{engineer_id}/schedule", response_model_by_alias=True)
 def get_schedule(
-    engineer_id: PathId, date: DateQuery, session: SessionDep, principal: PrincipalDep
+    engineer_id: PathId,
+    date: DateQuery,
+    session: SessionDep,
+    plans: SolvedPlansDep,
+    principal: PrincipalDep,
 ) -> ScheduleOut:
     """Ordered stops with ETAs, addresses, job details, contacts and navigation links.
 
     From the plan published for the engineer's centre and day; an engineer token sees only
     its own engineer (403 otherwise), dispatchers and planners see anyone.
     """
-    return build_schedule(session, principal, engineer_id, date)
+    return build_schedule(session, plans, principal, engineer_id, date)
 
 
 @router.get(
@@ -122,10 +140,14 @@ def get_schedule(
     responses={200: {"content": {"text/calendar": {}}, "description": "iCalendar file."}},
 )
 def get_schedule_ics(
-    engineer_id: PathId, date: DateQuery, session: SessionDep, principal: PrincipalDep
+    engineer_id: PathId,
+    date: DateQuery,
+    session: SessionDep,
+    plans: SolvedPlansDep,
+    principal: PrincipalDep,
 ) -> Response:
     """The same schedule as an iCalendar file for calendar apps."""
-    schedule = build_schedule(session, principal, engineer_id, date)
+    schedule = build_schedule(session, plans, principal, engineer_id, date)
     return Response(
         schedule_ics(schedule, stamp=utcnow().replace(tzinfo=dt.UTC)),
         media_type="text/calendar; charset=utf-8",

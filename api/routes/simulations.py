@@ -6,16 +6,17 @@ import datetime as dt
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.auth import Principal, Role
 from api.db.models import SimulationJob
-from api.deps import SessionDep, SettingsDep, Staff, require
+from api.deps import RunnerDep, SessionDep, SettingsDep, Staff, require
 from api.routes.common import ERRORS, Limit, Offset, get_or_404
 from api.schemas import PlanStatus
+from api.store.simulations import add_simulation, finished_result
 from scheduler.errors import InputFormatError, ProblemError
 from scheduler.simulate.scenario import ScenarioFile, scenario_from_model
 
@@ -118,7 +119,7 @@ def create_simulation(
     session: SessionDep,
     settings: SettingsDep,
     principal: Planner,
-    request: Request,
+    runner: RunnerDep,
     response: Response,
 ) -> SimulationSummaryOut:
     """Queue a simulation of ``replications`` days of the scenario; poll
@@ -130,16 +131,8 @@ def create_simulation(
             f"must be <= {settings.max_time_limit_s:g} seconds per solve on this server",
             body.scenario.solver.time_limit_s,
         )
-    row = SimulationJob(
-        name=body.scenario.name,
-        status=PlanStatus.QUEUED.value,
-        scenario=body.scenario.model_dump(mode="json"),
-        replications=body.replications,
-        created_by=principal.role.value,
-    )
-    session.add(row)
+    row = add_simulation(session, body.scenario, body.replications, created_by=principal.role.value)
     session.commit()
-    runner = getattr(request.app.state, "simulation_runner", None)
     if runner is not None:
         runner.notify()
     response.headers["Location"] = f"/simulations/{row.id}"
@@ -193,8 +186,6 @@ def compare_simulations(
     """Finished simulations side by side (``mean [95% CI]`` per headline figure, labelled
     ``id:name``) and each minus the first (``?ids=3&ids=4``)."""
     from scheduler.simulate.compare import differences, side_by_side
-    from scheduler.simulate.run import SimulationResult
-    from scheduler.simulate.scenario import scenario_from_dict
 
     results = []
     for sim_id in ids:
@@ -204,11 +195,7 @@ def compare_simulations(
                 status.HTTP_409_CONFLICT,
                 f"simulation {sim_id} is {row.status}: only succeeded simulations compare",
             )
-        label = f"{row.id}:{row.name}"[:64]
-        scenario = scenario_from_dict(
-            {**row.scenario, "name": label}, source=f"simulation {sim_id}"
-        )
-        results.append(SimulationResult.from_dict(scenario, row.result))
+        results.append(finished_result(row, name=f"{row.id}:{row.name}"[:64]))
     table = side_by_side(results)
     diffs = differences(results)
     return ComparisonOut(

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from api.auth import Role
 from api.db.models import Visit, utcnow
-from api.deps import Dispatcher, PrincipalDep, SessionDep, Staff
-from api.planning import engineers_assigned, published_plan_for
+from api.deps import Dispatcher, PrincipalDep, SessionDep, SolvedPlansDep, Staff
 from api.routes.common import (
     ERRORS,
     IdQuery,
@@ -31,6 +30,7 @@ from api.schemas import (
     VisitStatus,
     VisitStatusIn,
 )
+from api.store.plans import PlanDataError
 
 router = APIRouter(prefix="/visits", tags=["visits"], responses=ERRORS)
 
@@ -123,7 +123,11 @@ def delete_visit(visit_id: PathId, session: SessionDep, _: Dispatcher) -> None:
 
 @router.patch("/{visit_id}/status")
 def update_visit_status(
-    visit_id: PathId, body: VisitStatusIn, session: SessionDep, principal: PrincipalDep
+    visit_id: PathId,
+    body: VisitStatusIn,
+    session: SessionDep,
+    plans: SolvedPlansDep,
+    principal: PrincipalDep,
 ) -> VisitOut:
     """The engineer assigned the visit in the published plan reports progress.
 
@@ -135,8 +139,11 @@ def update_visit_status(
             status.HTTP_403_FORBIDDEN, "only the engineer assigned the visit reports its status"
         )
     row = get_or_404(session, Visit, visit_id, "visit")
-    plan = published_plan_for(session, row.service_centre_id, row.date)
-    if plan is None or principal.engineer_id not in engineers_assigned(plan, visit_id):
+    try:
+        plan = plans.published(session, row.service_centre_id, row.date)
+    except PlanDataError as e:
+        raise conflict(str(e)) from None
+    if plan is None or principal.engineer_id not in plan.engineers_serving(visit_id):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"visit {visit_id!r} is not on your published schedule for {row.date.isoformat()}",

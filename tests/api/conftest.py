@@ -169,6 +169,20 @@ def wait_for_plan(
         time.sleep(0.05)
 
 
+def wait_for_simulation(
+    client: TestClient, sim_id: int, headers: dict[str, str], timeout: float = 60.0
+) -> dict[str, Any]:
+    """Poll ``GET /simulations/{id}`` until the job has finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(f"/simulations/{sim_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
+
+
 def published_plan(client: TestClient, headers: dict[str, str]) -> int:
     """Seed the day, plan it, publish the plan; returns its id."""
     seed_day(client, headers)

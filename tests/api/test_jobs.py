@@ -19,8 +19,9 @@ from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
 from api.db.models import PlanJob, utcnow
-from api.jobs import claim_next, reap_stale
 from api.main import create_app
+from api.store.plans import claim_plan
+from api.store.queue import reap_stale
 from tests.api.conftest import (
     PLAN_REQUEST,
     auth,
@@ -54,12 +55,12 @@ def test_concurrent_claims_never_hand_out_a_job_twice(settings: Settings) -> Non
     def claimant(worker: str) -> None:
         barrier.wait()
         while True:
-            with sessions() as session:
-                job = claim_next(session, worker)
-            if job is None:
+            with sessions.begin() as session:
+                plan_id = claim_plan(session, worker)
+            if plan_id is None:
                 return
             with lock:
-                claimed.append(job.plan_id)
+                claimed.append(plan_id)
 
     threads = [threading.Thread(target=claimant, args=(f"w{i}",)) for i in range(4)]
     for t in threads:
@@ -85,8 +86,8 @@ def test_stale_running_jobs_are_requeued_then_failed_with_a_reason(settings: Set
     _set(settings, second, status="running", worker_id="dead:1", heartbeat_at=old, attempts=2)
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    with sessions() as session:
-        assert reap_stale(session, stale_after_s=60, max_attempts=2) == 2
+    with sessions.begin() as session:
+        assert reap_stale(session, PlanJob, stale_after_s=60, max_attempts=2) == 2
     with sessions() as session:
         a, b = session.get(PlanJob, first), session.get(PlanJob, second)
         assert a is not None and b is not None
@@ -95,8 +96,8 @@ def test_stale_running_jobs_are_requeued_then_failed_with_a_reason(settings: Set
         assert b.status == "failed" and "gave up after 2 attempts" in (b.error or "")
     # A live job (fresh heartbeat) is left alone.
     _set(settings, first, status="running", heartbeat_at=utcnow())
-    with sessions() as session:
-        assert reap_stale(session, stale_after_s=60, max_attempts=2) == 0
+    with sessions.begin() as session:
+        assert reap_stale(session, PlanJob, stale_after_s=60, max_attempts=2) == 0
     engine.dispose()
 
 
@@ -125,8 +126,8 @@ def test_solves_in_a_child_process(database_url: str) -> None:
         plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
         plan = wait_for_plan(client, plan_id, headers, timeout=60)
         runner = client.app.state.runner  # type: ignore[attr-defined]
-        solvers = list(runner._executor._processes.values())
-        niceness = [os.getpriority(os.PRIO_PROCESS, p.pid) for p in solvers]
+        solvers = runner.solver_pids()
+        niceness = [os.getpriority(os.PRIO_PROCESS, pid) for pid in solvers]
     assert plan["status"] == "succeeded", plan["error"]
     assert plan["progress"]["solutions"] >= 1
     assert solvers and niceness == [min(os.getpriority(os.PRIO_PROCESS, 0) + 5, 19)] * len(solvers)
@@ -149,12 +150,12 @@ def test_a_killed_solver_process_is_replaced_and_its_job_rerun(tmp_path: Path) -
         plan_id = client.post("/plans", json=request, headers=headers).json()["id"]
         runner = client.app.state.runner  # type: ignore[attr-defined]
         deadline = time.monotonic() + 30
-        while not getattr(runner._executor, "_processes", None):
+        while not runner.solver_pids():
             assert time.monotonic() < deadline
             time.sleep(0.05)
         time.sleep(1.0)
-        for process in list(runner._executor._processes.values()):
-            os.kill(process.pid, signal.SIGKILL)
+        for pid in runner.solver_pids():
+            os.kill(pid, signal.SIGKILL)
         plan = wait_for_plan(client, plan_id, headers, timeout=60)
     assert plan["status"] == "succeeded", plan["error"]
     assert plan["attempts"] == 2

@@ -151,12 +151,12 @@ def test_failed_job_records_the_reason(
     client: TestClient, dispatcher: dict[str, str], monkeypatch: Any
 ) -> None:
     """A solve that raises marks the plan failed with the error, and it cannot be published."""
-    import api.jobs
+    import scheduler.solver
 
     def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
         raise RuntimeError("solver exploded")
 
-    monkeypatch.setattr(api.jobs, "solve_document", broken)
+    monkeypatch.setattr(scheduler.solver, "solve", broken)
     seed_day(client, dispatcher)
     plan_id = client.post("/plans", json=PLAN_REQUEST, headers=dispatcher).json()["id"]
     plan = wait_for_plan(client, plan_id, dispatcher)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +12,8 @@ from fastapi.testclient import TestClient
 from api.auth import Role
 from api.main import create_app
 from scheduler.simulate import run, scenario_from_dict
-from tests.api.conftest import auth, make_token, settings_for
+from tests.api.conftest import auth, make_token, settings_for, wait_for_simulation
 from tests.scheduler.simulate.test_simulate import SMALL
-
-
-def wait_for_simulation(
-    client: TestClient, sim_id: int, headers: dict[str, str], timeout: float = 60.0
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        r = client.get(f"/simulations/{sim_id}", headers=headers)
-        assert r.status_code == 200, r.text
-        body: dict[str, Any] = r.json()
-        if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
 
 
 def test_planner_simulates_a_scenario_and_reads_means_with_intervals(
@@ -160,23 +146,27 @@ def test_a_simulation_whose_process_died_is_requeued_then_failed(database_url: s
     from api.db.engine import make_engine, make_sessionmaker
     from api.db.migrate import migrate
     from api.db.models import SimulationJob, utcnow
-    from api.simulations import claim_next_simulation, reap_stale_simulations
+    from api.store.queue import reap_stale
+    from api.store.simulations import claim_simulation
 
     engine = make_engine(database_url)
     migrate(engine)
     with make_sessionmaker(engine)() as session:
         session.add(SimulationJob(name="s", status="queued", scenario=SMALL, replications=1))
         session.commit()
-        job = claim_next_simulation(session, "worker-a")
+        claimed = claim_simulation(session, "worker-a")
+        session.commit()
+        job = session.get(SimulationJob, claimed) if claimed is not None else None
         assert job is not None and job.status == "running" and job.attempts == 1
-        assert claim_next_simulation(session, "worker-b") is None  # nothing else queued
+        assert claim_simulation(session, "worker-b") is None  # nothing else queued
         old = utcnow() - dt.timedelta(seconds=120)
         for attempts, expected in ((1, "queued"), (2, "failed")):
             session.query(SimulationJob).update(
                 {"status": "running", "heartbeat_at": old, "attempts": attempts}
             )
             session.commit()
-            assert reap_stale_simulations(session, stale_after_s=60, max_attempts=2) == 1
+            assert reap_stale(session, SimulationJob, stale_after_s=60, max_attempts=2) == 1
+            session.commit()
             session.expire_all()
             row = session.get(SimulationJob, job.id)
             assert row is not None and row.status == expected

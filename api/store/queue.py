@@ -1,15 +1,19 @@
-"""The database job queue shared by plan jobs and simulations.
+"""The database job queue: the state of plan and simulation jobs, one row per job.
 
 A row is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite ignores it)
 and then a conditional ``UPDATE ... WHERE status = 'queued'`` that only one claimant can
 win, so several server processes on one database never run a job twice. A ``running`` row
 whose heartbeat is older than ``stale_after_s`` seconds belongs to a dead process: it is
 re-queued, or failed with that reason once it has used ``max_attempts``.
+
+These functions change rows and leave the commit to the caller (the job runner commits each
+step once): a claim counts only once committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,11 +23,12 @@ from api.db.models import PlanJob, SimulationJob, utcnow
 from api.schemas import PlanStatus
 
 JobModel = type[PlanJob] | type[SimulationJob]
+"""The tables whose rows are jobs."""
 
 
 def claim_oldest(session: Session, model: JobModel, worker_id: str, **values: Any) -> int | None:
     """Mark the oldest queued row of ``model`` running for ``worker_id`` (also setting
-    ``values``) and commit; its id, or None when nothing is queued or another won it."""
+    ``values``); its id, or None when nothing is queued or another claimant won it."""
     row = session.execute(
         select(model.id)
         .where(model.status == PlanStatus.QUEUED)
@@ -32,7 +37,6 @@ def claim_oldest(session: Session, model: JobModel, worker_id: str, **values: An
         .with_for_update(skip_locked=True)
     ).one_or_none()
     if row is None:
-        session.rollback()
         return None
     now = utcnow()
     won = session.execute(
@@ -48,14 +52,32 @@ def claim_oldest(session: Session, model: JobModel, worker_id: str, **values: An
         )
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
     job_id: int = row.id
     return job_id
 
 
-def reap_stale_rows(
+def update_running(
+    session: Session, model: JobModel, worker_id: str, job_ids: Collection[int], **values: Any
+) -> None:
+    """Set ``values`` on the rows among ``job_ids`` that ``worker_id`` is running; rows that
+    were re-queued or finished meanwhile (another worker's now) are left alone."""
+    if not job_ids:
+        return
+    session.execute(
+        update(model)
+        .where(
+            model.id.in_(list(job_ids)),
+            model.worker_id == worker_id,
+            model.status == PlanStatus.RUNNING,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reap_stale(
     session: Session, model: JobModel, *, stale_after_s: float, max_attempts: int
 ) -> int:
     """Re-queue (or fail, once out of attempts) running rows whose heartbeat stopped;
@@ -79,22 +101,16 @@ def reap_stale_rows(
         .values(status=PlanStatus.QUEUED, worker_id=None, error=f"{why}; re-queued")
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     n: int = failed.rowcount + requeued.rowcount  # type: ignore[attr-defined]
     return n
 
 
-def give_back(
-    session: Session, model: JobModel, worker_id: str, reason: str, job_id: int | None = None
-) -> None:
-    """Put ``worker_id``'s running rows (or just ``job_id``) back in the queue without using
-    up an attempt, e.g. when the server shuts down mid-run; commits."""
-    mine = [model.worker_id == worker_id, model.status == PlanStatus.RUNNING]
-    if job_id is not None:
-        mine.append(model.id == job_id)
+def give_back(session: Session, model: JobModel, worker_id: str, reason: str) -> None:
+    """Put ``worker_id``'s running rows back in the queue without using up an attempt, e.g.
+    when the server shuts down mid-run."""
     session.execute(
         update(model)
-        .where(*mine)
+        .where(model.worker_id == worker_id, model.status == PlanStatus.RUNNING)
         .values(
             status=PlanStatus.QUEUED,
             worker_id=None,
@@ -103,4 +119,3 @@ def give_back(
         )
         .execution_options(synchronize_session=False)
     )
-    session.commit()
