@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         description="Solver processes (threads in thread mode) of this server process: how "
         "many plans it solves at once; a simulation's replications share them.",
     )
+    solver_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="The most processes one solve may run (SolveOptions.workers; 1: all in "
+        "its solver process), so that a server runs at most solver_workers x "
+        "solver_processes solver processes.",
+    )
     solver_nice: int = Field(
         default=10,
         ge=0,

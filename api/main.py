@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = make_sessionmaker(engine)
         runner = None
         if settings.run_worker:
-            kinds: list[JobKind[Any]] = [PlanJobs(settings), SimulationJobs()]
+            kinds: list[JobKind[Any]] = [PlanJobs(settings), SimulationJobs(settings)]
             runner = JobRunner(app.state.sessions, settings, kinds)
             runner.start()
         app.state.runner = runner

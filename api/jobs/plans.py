@@ -2,11 +2,13 @@
 
 :func:`solve_day` runs in the solver process: the day's travel times (on the server's road
 network when it has one, else the straight-line estimate), then the library's ``solve`` with
-the request's options.
+the request's options and the server's ``solver_processes`` as ``SolveOptions.workers``, so
+that no solve runs more processes than the server is configured for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,11 +58,14 @@ def road_provider(travel: TravelTimes) -> RoadNetwork | None:
     )
 
 
-def solve_day(problem: Problem, travel: TravelTimes, *, report: Report) -> Solution:
-    """Solve ``problem``, its improvements reported as :class:`~api.store.plans.SolveProgress`."""
+def solve_day(problem: Problem, travel: TravelTimes, processes: int, *, report: Report) -> Solution:
+    """Solve ``problem`` in at most ``processes`` processes (this one included), its
+    improvements reported as :class:`~api.store.plans.SolveProgress`."""
     from scheduler.solver import Progress, solve
     from scheduler.travel import travel_time_matrix_for
 
+    options = dataclasses.replace(problem.options, workers=processes)
+    problem = dataclasses.replace(problem, options=options)
     matrix, source = travel_time_matrix_for(problem, road_provider(travel))
     last: list[SolveProgress] = []
 
@@ -68,7 +73,7 @@ def solve_day(problem: Problem, travel: TravelTimes, *, report: Report) -> Solut
         last[:] = [SolveProgress(p.stage, p.objective, p.elapsed, p.solutions)]
         report(last[0])
 
-    plan = solve(problem, matrix, problem.options, progress=improved)
+    plan = solve(problem, matrix, options, progress=improved)
     return Solution(problem, plan, matrix, source, last[0] if last else None)
 
 
@@ -82,6 +87,7 @@ class PlanJobs:
     def __init__(self, settings: Settings) -> None:
         self.slots = settings.solver_workers
         self.travel = TravelTimes(settings.road_network, settings.max_snap_m)
+        self.processes = settings.solver_processes
 
     def claim(self, session: Session, worker_id: str) -> int | None:
         return claim_plan(session, worker_id)
@@ -89,7 +95,9 @@ class PlanJobs:
     def run(self, job_id: int, context: JobContext) -> Solution:
         with context.sessions() as session:
             problem = load_problem(session, job_id)
-        solving = context.pool.submit_reporting(context.key, solve_day, problem, self.travel)
+        solving = context.pool.submit_reporting(
+            context.key, solve_day, problem, self.travel, self.processes
+        )
         return solving.result()
 
     def record(self, session: Session, job_id: int, worker_id: str, outcome: Solution) -> None:

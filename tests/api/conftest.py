@@ -3,6 +3,7 @@ set), the app on it with solves in threads, tokens per role, and a tiny Helsinki
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Iterator
@@ -14,9 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import scheduler.solver
 from api.auth import Role, create_token
 from api.config import Settings
 from api.main import create_app
+from scheduler.domain import Plan, Problem
 
 DAY = "2026-11-27"
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -181,6 +184,22 @@ def wait_for_simulation(
         if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
             return body
         time.sleep(0.05)
+
+
+def record_solves(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Problem, Plan]]:
+    """From now on, every ``scheduler.solver.solve`` in this process (the service's solves,
+    in thread mode) is recorded: the problem with the options it was solved with, and the
+    plan."""
+    real = scheduler.solver.solve
+    solves: list[tuple[Problem, Plan]] = []
+
+    def recording(problem: Problem, matrix: Any, options: Any = None, **kw: Any) -> Plan:
+        plan = real(problem, matrix, options, **kw)
+        solves.append((dataclasses.replace(problem, options=options or problem.options), plan))
+        return plan
+
+    monkeypatch.setattr(scheduler.solver, "solve", recording)
+    return solves
 
 
 def published_plan(client: TestClient, headers: dict[str, str]) -> int:

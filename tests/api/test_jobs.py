@@ -8,9 +8,11 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -25,11 +27,15 @@ from api.store.queue import reap_stale
 from tests.api.conftest import (
     PLAN_REQUEST,
     auth,
+    engineer_body,
     make_token,
+    record_solves,
     seed_day,
     settings_for,
     wait_for_plan,
+    wait_for_simulation,
 )
+from tests.scheduler.simulate.test_simulate import SMALL
 
 
 def _queue_plans(settings: Settings, n: int) -> list[int]:
@@ -159,3 +165,55 @@ def test_a_killed_solver_process_is_replaced_and_its_job_rerun(tmp_path: Path) -
         plan = wait_for_plan(client, plan_id, headers, timeout=60)
     assert plan["status"] == "succeeded", plan["error"]
     assert plan["attempts"] == 2
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_every_solve_may_run_as_many_processes_as_the_server_says(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    """``solver_processes`` reaches every solve the server runs as ``SolveOptions.workers``:
+    a plan's, and each replication's of a simulation."""
+    solves = record_solves(monkeypatch)
+    settings = settings_for(database_url, solver_processes=processes)
+    with TestClient(create_app(settings)) as client:
+        dispatcher = auth(make_token(client, Role.DISPATCHER))
+        planner = auth(make_token(client, Role.PLANNER))
+        seed_day(client, dispatcher)
+        plan_id = client.post("/plans", json=PLAN_REQUEST, headers=dispatcher).json()["id"]
+        request = {"scenario": SMALL, "replications": 2}
+        sim_id = client.post("/simulations", json=request, headers=planner).json()["id"]
+        assert wait_for_plan(client, plan_id, dispatcher)["status"] == "succeeded"
+        assert wait_for_simulation(client, sim_id, planner)["status"] == "succeeded"
+    assert [problem.options.workers for problem, _ in solves] == [processes] * 3
+
+
+@pytest.mark.parametrize(("processes", "pools"), [(1, []), (2, [2])])
+def test_a_solve_asks_for_more_processes_only_when_the_server_allows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int, pools: list[int]
+) -> None:
+    """A day improved in rounds side by side (any day above ``ROUNDS_ABOVE`` visits, here
+    lowered to 1, with 4 engineers and no solution limit): on a server of one solver process
+    per solve the solve runs in its solver process alone, no process pool asked for; with
+    two it asks for a pool of two (SQLite; solves in this process, threads)."""
+    import scheduler.solver.search as search
+
+    requested: list[int | None] = []
+    start_pool = ProcessPoolExecutor.__init__
+
+    def recording(pool: ProcessPoolExecutor, max_workers: int | None = None, **kw: Any) -> None:
+        requested.append(max_workers)
+        start_pool(pool, max_workers, **kw)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "__init__", recording)
+    monkeypatch.setattr(search, "ROUNDS_ABOVE", 1)
+    settings = settings_for(f"sqlite:///{tmp_path / 'pools.db'}", solver_processes=processes)
+    with TestClient(create_app(settings)) as client:
+        headers = auth(make_token(client, Role.DISPATCHER))
+        seed_day(client, headers)
+        for eid in ("e3", "e4"):
+            assert client.post("/engineers", json=engineer_body(eid), headers=headers).is_success
+        request = {**PLAN_REQUEST, "options": {"time_limit_s": 2}}  # rounds need no limit
+        plan_id = client.post("/plans", json=request, headers=headers).json()["id"]
+        plan = wait_for_plan(client, plan_id, headers)
+    assert plan["status"] == "succeeded", plan["error"]
+    assert requested == pools
