@@ -158,32 +158,37 @@ PLAN_REQUEST = {
 }
 
 
-def wait_for_plan(
-    client: TestClient, plan_id: int, headers: dict[str, str], timeout: float = 30.0
+JOB_TIMEOUT_S = 180.0
+"""How long a test waits for a background job at most: generous, for busy machines (the
+jobs themselves end in seconds; only a job that never finishes waits this long)."""
+
+
+def wait_for_job(
+    client: TestClient, path: str, headers: dict[str, str], timeout: float = JOB_TIMEOUT_S
 ) -> dict[str, Any]:
-    """Poll ``GET /plans/{id}`` until the job has finished."""
+    """Poll ``GET path`` (a plan or a simulation) until the job has finished."""
     deadline = time.monotonic() + timeout
     while True:
-        r = client.get(f"/plans/{plan_id}", headers=headers)
+        r = client.get(path, headers=headers)
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
         if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
             return body
         time.sleep(0.05)
+
+
+def wait_for_plan(
+    client: TestClient, plan_id: int, headers: dict[str, str], timeout: float = JOB_TIMEOUT_S
+) -> dict[str, Any]:
+    """Poll ``GET /plans/{id}`` until the job has finished."""
+    return wait_for_job(client, f"/plans/{plan_id}", headers, timeout)
 
 
 def wait_for_simulation(
-    client: TestClient, sim_id: int, headers: dict[str, str], timeout: float = 60.0
+    client: TestClient, sim_id: int, headers: dict[str, str], timeout: float = JOB_TIMEOUT_S
 ) -> dict[str, Any]:
     """Poll ``GET /simulations/{id}`` until the job has finished."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = client.get(f"/simulations/{sim_id}", headers=headers)
-        assert r.status_code == 200, r.text
-        body: dict[str, Any] = r.json()
-        if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
+    return wait_for_job(client, f"/simulations/{sim_id}", headers, timeout)
 
 
 def record_solves(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Problem, Plan]]:

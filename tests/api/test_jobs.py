@@ -130,7 +130,7 @@ def test_solves_in_a_child_process(database_url: str) -> None:
         headers = auth(make_token(client, Role.DISPATCHER))
         seed_day(client, headers)
         plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
-        plan = wait_for_plan(client, plan_id, headers, timeout=60)
+        plan = wait_for_plan(client, plan_id, headers)
         runner = client.app.state.runner  # type: ignore[attr-defined]
         solvers = runner.solver_pids()
         niceness = [os.getpriority(os.PRIO_PROCESS, pid) for pid in solvers]
@@ -162,7 +162,7 @@ def test_a_killed_solver_process_is_replaced_and_its_job_rerun(tmp_path: Path) -
         time.sleep(1.0)
         for pid in runner.solver_pids():
             os.kill(pid, signal.SIGKILL)
-        plan = wait_for_plan(client, plan_id, headers, timeout=60)
+        plan = wait_for_plan(client, plan_id, headers)
     assert plan["status"] == "succeeded", plan["error"]
     assert plan["attempts"] == 2
 

@@ -194,12 +194,12 @@ def test_with_a_road_network_plans_use_road_times_and_maps_follow_the_roads(
         headers = auth(make_token(client, Role.DISPATCHER))
         seed_day(client, headers)  # v2 lies 1 km outside the bundled network
         plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
-        plan = wait_for_plan(client, plan_id, headers, timeout=120)
+        plan = wait_for_plan(client, plan_id, headers)
         assert plan["status"] == "failed" and "'visit:v2' is 1,028 m away" in plan["error"]
         moved = {"lat": 60.1648, "lon": 24.9380}
         assert client.patch("/visits/v2", json=moved, headers=headers).status_code == 200
         plan_id = client.post("/plans", json=PLAN_REQUEST, headers=headers).json()["id"]
-        plan = wait_for_plan(client, plan_id, headers, timeout=120)
+        plan = wait_for_plan(client, plan_id, headers)
         assert plan["status"] == "succeeded", plan["error"]
         assert plan["result"]["travel_times"].startswith("road-network")
         features = client.get(f"/plans/{plan_id}/geojson", headers=headers).json()["features"]
