@@ -293,7 +293,7 @@ class SolvedPlans:
     kept in memory. A succeeded plan never changes, so a kept copy never goes stale. Safe
     to share between threads; one per application (plan ids are per database)."""
 
-    def __init__(self, capacity: int = 32) -> None:
+    def __init__(self, capacity: int = 16) -> None:
         self.capacity = capacity
         self._lock = threading.Lock()
         self._kept: OrderedDict[int, SolvedPlan] = OrderedDict()

@@ -205,6 +205,8 @@ def test_a_solve_asks_for_more_processes_only_when_the_server_allows_them(
         start_pool(pool, max_workers, **kw)
 
     monkeypatch.setattr(ProcessPoolExecutor, "__init__", recording)
+    # A module constant today; when the search's tuning moves into SolveOptions, lower it
+    # there (a test-only wrapper of scheduler.solver.solve can pass such options).
     monkeypatch.setattr(search, "ROUNDS_ABOVE", 1)
     settings = settings_for(f"sqlite:///{tmp_path / 'pools.db'}", solver_processes=processes)
     with TestClient(create_app(settings)) as client:
