@@ -307,6 +307,19 @@ class PlanOptionsIn(_In):
     )
     event_subsets_max: int = Field(default=3, ge=1, le=10)
     weights: WeightsFile | None = None
+    engine: Literal["compiled", "ortools"] = Field(
+        default="compiled",
+        description="'compiled': the compiled ruin-and-recreate search (every rule); "
+        "'ortools': OR-Tools' routing search.",
+    )
+    iterations: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="Iterations of the compiled search instead of the time limit: the same "
+        "plan every time.",
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seeds the search.")
 
 
 class PlanIn(_In):

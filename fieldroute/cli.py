@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scheduler.domain import ENGINES, SolveOptions
 from scheduler.errors import (
     FieldrouteError,
     InputFormatError,
@@ -82,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--solution-limit", type=int, help="stop after this many solutions: reproducible results"
     )
+    solve.add_argument("--seed", type=int, help="seeds the search (default: options, 0)")
+    _add_search_arguments(solve)
     travel = solve.add_mutually_exclusive_group()
     travel.add_argument(
         "--haversine",
@@ -163,6 +166,7 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo.add_argument(
         "--solution-limit", type=int, help="stop after this many solutions: repeatable plans"
     )
+    _add_search_arguments(demo)
     demo.add_argument(
         "--problem", type=Path, help="plan this problem JSON instead of generating a day"
     )
@@ -185,6 +189,36 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo.add_argument("--quiet", action="store_true", help="print only the KPI table")
 
 
+def _add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="compiled: the compiled ruin-and-recreate search (every rule; default); "
+        "ortools: OR-Tools' routing search",
+    )
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        help="iterations of the compiled search instead of the time limit: repeatable plans",
+    )
+    parser.add_argument("--workers", type=int, help="most processes one solve may run (default 2)")
+
+
+def _search_options(args: argparse.Namespace, options: SolveOptions) -> SolveOptions:
+    """``options`` with the search flags given on the command line."""
+    params = options.params
+    if getattr(args, "iterations", None) is not None:
+        params = dataclasses.replace(params, iterations=args.iterations)
+    if getattr(args, "search_seed", None) is not None:
+        params = dataclasses.replace(params, seed=args.search_seed)
+    changes: dict[str, object] = {"params": params}
+    if args.engine is not None:
+        changes["engine"] = args.engine
+    if args.workers is not None:
+        changes["workers"] = args.workers
+    return dataclasses.replace(options, **changes)  # type: ignore[arg-type]
+
+
 def _demo(args: argparse.Namespace) -> int:
     from fieldroute.demo import run_demo
     from scheduler.report import format_kpis
@@ -200,6 +234,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         time_limit=args.time_limit,
         solution_limit=args.solution_limit,
+        search=lambda options: _search_options(args, options),
         problem_path=args.problem,
         max_snap_m=args.max_snap,
         say=say,
@@ -260,6 +295,8 @@ def _solve(args: argparse.Namespace) -> int:
         options = dataclasses.replace(options, time_limit=args.time_limit)
     if args.solution_limit is not None:
         options = dataclasses.replace(options, solution_limit=args.solution_limit)
+    args.search_seed = args.seed
+    options = _search_options(args, options)
     network = None
     if args.network is not None and (problem.travel_time_matrix is None or args.geojson):
         from scheduler.network import load_network

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scheduler.domain import Plan, Problem
+from scheduler.domain import Plan, Problem, SolveOptions
 from scheduler.kpis import Kpis, compute_kpis
 from scheduler.report import clock
 from scheduler.solver import ProgressCallback
@@ -99,6 +99,7 @@ def run_demo(
     date: dt.date | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT_S,
     solution_limit: int | None = None,
+    search: Callable[[SolveOptions], SolveOptions] = lambda options: options,
     problem_path: Path | None = None,
     max_snap_m: float = 500.0,
     say: Callable[[str], None] = lambda _: None,
@@ -116,6 +117,8 @@ def run_demo(
         ``problem_path``, which plans that problem file instead.
     time_limit, solution_limit
         Search budget in seconds, and an optional cap on solutions for repeatable plans.
+    search
+        Changes the solve options further (engine, iterations, workers).
     say
         Receives one line per stage (what is happening and how long it took).
 
@@ -172,8 +175,8 @@ def run_demo(
     n = len(problem.locations)
     say(f"Travel times: {n} x {n} road driving times ({lap(t0)})")
 
-    options = dataclasses.replace(
-        problem.options, time_limit=time_limit, solution_limit=solution_limit
+    options = search(
+        dataclasses.replace(problem.options, time_limit=time_limit, solution_limit=solution_limit)
     )
     say(f"Solving (time limit {time_limit:g} s) ...")
     t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from scheduler.errors import ProblemError
 
@@ -261,7 +261,7 @@ class Weights:
     Per-second weights apply to seconds of overtime / of a working day; per-visit weights to
     each visit served by a non-preferred engineer; ``drop_base`` is the penalty for leaving a
     priority-5 visit out, each more urgent level is worth more than every less urgent visit
-    together (see ``solver.penalties``).
+    together (see ``scheduler.objective``).
     """
 
     travel_per_second: int = 1
@@ -280,12 +280,97 @@ class Weights:
             raise ProblemError("options.weights", "drop_base", self.drop_base, "must be > 0")
 
 
+Engine = Literal["compiled", "ortools"]
+ENGINES: tuple[Engine, ...] = ("compiled", "ortools")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    """Tuning of the searches, not of the problem (defaults: the measured choices of
+    docs/benchmarks.md).
+
+    ``seed`` seeds every random choice; ``iterations`` gives the compiled search a budget of
+    ruin-and-recreate iterations instead of the time limit, which makes its plans repeatable
+    whatever the machine's load.
+
+    The compiled search removes about ``removals`` visits per iteration in strings of at most
+    ``max_string``, among the ``neighbours`` nearest of a random visit; a visit is first
+    tried in the routes of its ``granular`` nearest visits; the temperature falls from
+    ``start_temperature`` to ``end_temperature`` times the average drive between stops.
+    Days above ``SolveOptions.decompose_above`` visits get a whole-day plan
+    (``first_share`` of the budget), then rounds that regroup the routes into one group per
+    worker, each searched for ``round_seconds`` (or ``round_iterations``).
+
+    The OR-Tools search plans territories of about ``territory_size`` visits, then improves
+    groups of about ``group_size`` served visits in rounds (also a whole day of more than
+    ``rounds_above`` visits), with at most ``idle_per_group`` idle engineers per group and a
+    left-out visit sent to its least busy engineer's group with probability ``least_busy``;
+    its left-out insertion pass tries ``nearest_engineers`` engineers first and may take out
+    ``take_out_max`` less urgent visits for one.
+    """
+
+    seed: int = 0
+    iterations: int | None = None
+    removals: float = 10.0
+    max_string: int = 10
+    neighbours: int = 100
+    granular: int = 40
+    start_temperature: float = 1.5
+    end_temperature: float = 0.01
+    first_share: float = 0.05
+    round_seconds: float = 10.0
+    round_iterations: int = 20_000
+    territory_size: int = 250
+    group_size: int = 100
+    rounds_above: int = 200
+    idle_per_group: int = 3
+    least_busy: float = 0.5
+    nearest_engineers: int = 12
+    take_out_max: int = 3
+
+    def __post_init__(self) -> None:
+        where = "options.params"
+        if self.iterations is not None and self.iterations < 1:
+            raise ProblemError(where, "iterations", self.iterations, "must be >= 1 (or absent)")
+        for name in (
+            "max_string",
+            "neighbours",
+            "granular",
+            "round_iterations",
+            "territory_size",
+            "group_size",
+            "nearest_engineers",
+        ):
+            if getattr(self, name) < 1:
+                raise ProblemError(where, name, getattr(self, name), "must be >= 1")
+        for name in ("rounds_above", "idle_per_group", "take_out_max"):
+            if getattr(self, name) < 0:
+                raise ProblemError(where, name, getattr(self, name), "must be >= 0")
+        for name in ("removals", "start_temperature", "round_seconds"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ProblemError(where, name, value, "must be a number > 0")
+        if not (math.isfinite(self.end_temperature) and self.end_temperature > 0):
+            raise ProblemError(where, "end_temperature", self.end_temperature, "must be > 0")
+        for name in ("first_share", "least_busy"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 <= value <= 1):
+                raise ProblemError(where, name, value, "must be in [0, 1]")
+
+
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
-    """How to search: ``time_limit`` seconds (screening included); ``solution_limit`` makes
-    results reproducible; above ``decompose_above`` visits the day is split into territories
-    solved side by side first (None: never); ``workers`` is the most processes one solve may
-    run at once (1: everything in the calling process)."""
+    """How to search.
+
+    ``engine``: ``"compiled"`` (the compiled ruin-and-recreate search, every rule) or
+    ``"ortools"`` (OR-Tools' routing search, kept as an option and as a test oracle).
+    ``time_limit`` seconds (screening included). A repeatable plan: ``solution_limit`` (the
+    OR-Tools search stops after that many solutions; the compiled search runs that many
+    iterations) or ``params.iterations``; either replaces the clock. Above
+    ``decompose_above`` visits a day is planned in parts side by side (None: never);
+    ``workers`` is the most processes one solve may run at once (1: everything in the
+    calling process). ``params`` tunes the searches.
+    """
 
     time_limit: float = 10.0
     solution_limit: int | None = None
@@ -295,6 +380,8 @@ class SolveOptions:
     event_subsets_max: int = 3
     decompose_above: int | None = 400
     workers: int = 2
+    engine: Engine = "compiled"
+    params: SearchParams = field(default_factory=SearchParams)
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -303,6 +390,17 @@ class SolveOptions:
             raise ProblemError("options", "time_limit", self.time_limit, "must be > 0 seconds")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ProblemError("options", "solution_limit", self.solution_limit, "must be >= 1")
+        if self.engine not in ENGINES:
+            raise ProblemError("options", "engine", self.engine, f"must be one of {list(ENGINES)}")
+        if self.decompose_above is not None and self.decompose_above < 1:
+            raise ProblemError(
+                "options", "decompose_above", self.decompose_above, "must be >= 1 (or absent)"
+            )
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether the search runs on a work budget (repeatable) rather than the clock."""
+        return self.solution_limit is not None or self.params.iterations is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +560,9 @@ class Unassigned:
 
 @dataclass(frozen=True, slots=True)
 class SolverStats:
-    """How the search went: wall time in seconds, objective in cost units."""
+    """How the search went: wall time in seconds, objective in cost units (exact, drop
+    penalties included: see ``scheduler.objective``), the engine, and the OR-Tools searches
+    (``solves``) or compiled-search iterations it ran."""
 
     status: str
     wall_time: float
@@ -471,6 +571,8 @@ class SolverStats:
     metaheuristic: str
     events_held: tuple[str, ...] = ()
     solves: int = 0
+    engine: Engine = "compiled"
+    iterations: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ Conventions
 * A route's travel is start location -> each stop's location -> end location.
 * A visit is *served* when any route stops there; a community event then counts as held.
 * Wait is time on site before service starts (``start - arrival``).
-* The objective breakdown is in cost units with ``problem.options.weights`` and leaves out
-  the penalties for unassigned visits.
+* The objective breakdown is ``scheduler.objective``'s, in cost units with
+  ``problem.options.weights``, leaving out the penalties for unassigned visits; lateness
+  counts each stop (every engineer of a team).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from scheduler.domain import Engineer, Plan, Problem, Reason, Route, Visit
 from scheduler.errors import ProblemError
+from scheduler.objective import price, route_terms
 from scheduler.travel import Matrix
 
 __all__ = ["EngineerKpis", "Kpis", "ObjectiveBreakdown", "compute_kpis"]
@@ -208,18 +210,7 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
     )
     used = [k for k in per_engineer if k.stops > 0]
 
-    # Service start of each served visit (the latest, should a team not start together).
-    starts: dict[str, int] = {}
-    non_preferred_stops = 0
-    for r in plan.routes:
-        for s in r.stops:
-            starts[s.visit_id] = max(s.start, starts.get(s.visit_id, s.start))
-            preferred = visits[s.visit_id].preferred_engineers
-            if preferred and r.engineer_id not in preferred:
-                non_preferred_stops += 1
-    late = {vid: visits[vid].lateness(t) for vid, t in starts.items()}
-    lateness_cost = sum(visits[vid].lateness_cost * s for vid, s in late.items())
-
+    starts = {s.visit_id for r in plan.routes for s in r.stops}
     served_by_priority = Counter(str(visits[vid].priority) for vid in starts)
     unassigned_by_priority = Counter(str(visits[u.visit_id].priority) for u in plan.unassigned)
     unassigned_by_reason = Counter(u.reason.value for u in plan.unassigned)
@@ -228,14 +219,18 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
 
     travel = sum(k.travel_s for k in per_engineer)
     overtime = sum(k.overtime_s for k in per_engineer)
-    w = problem.options.weights
+    index = problem.location_index()
+    late_s = sum(
+        route_terms(engineers[r.engineer_id], r, visits, matrix, index).late_s for r in plan.routes
+    )
+    priced = price(problem, plan.routes, (), matrix, problem.options.weights)
     terms = {
-        "travel": w.travel_per_second * travel,
-        "overtime": w.overtime_per_second * overtime,
-        "lateness": lateness_cost,
-        "fixed": w.fixed_per_engineer * len(used),
-        "non_preferred": w.non_preferred_engineer * non_preferred_stops,
-        "balance": w.balance_per_second * max((k.busy_s for k in used), default=0),
+        "travel": priced.travel,
+        "overtime": priced.overtime,
+        "lateness": priced.lateness,
+        "fixed": priced.fixed,
+        "non_preferred": priced.non_preferred,
+        "balance": priced.balance,
     }
     return Kpis(
         visits_total=len(problem.visits),
@@ -254,7 +249,7 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
         service_time_s=sum(k.service_s for k in per_engineer),
         wait_time_s=sum(k.wait_s for k in per_engineer),
         overtime_s=overtime,
-        lateness_s=sum(late.values()),
+        lateness_s=late_s,
         engineers=per_engineer,
         objective=ObjectiveBreakdown(**terms, total=sum(terms.values())),
     )

@@ -51,10 +51,14 @@ def format_plan(problem: Problem, plan: Plan) -> str:
             lines.append(f"  {u.visit_id}: {u.reason.value}: {u.message}")
     if plan.stats is not None:
         lines.append("")
+        stats = plan.stats
+        how = (
+            f"compiled search, {stats.iterations} iterations"
+            if stats.engine == "compiled"
+            else f"OR-Tools {stats.first_solution} + {stats.metaheuristic}, {stats.solves} searches"
+        )
         lines.append(
-            f"Solver: {plan.stats.status}, objective {plan.stats.objective}, "
-            f"{plan.stats.wall_time:.1f} s ({plan.stats.first_solution} + "
-            f"{plan.stats.metaheuristic}, {plan.stats.solves} searches)"
+            f"Solver: {stats.status}, objective {stats.objective}, {stats.wall_time:.1f} s ({how})"
         )
     return "\n".join(lines)
 

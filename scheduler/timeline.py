@@ -606,3 +606,13 @@ def _merge(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
         else:
             out.append((lo, hi))
     return tuple(out)
+
+
+def arrival_on_site(prev_end: int, travel: int, start: int, breaks: Sequence[BreakTaken]) -> int:
+    """Arrival on site (seconds): breaks in the gap that begin before the engineer would
+    otherwise have arrived are taken on the way (delaying arrival); later ones on site."""
+    arrival = prev_end + travel
+    for b in breaks:
+        if prev_end <= b.start and b.end <= start and b.start < arrival:
+            arrival += b.end - b.start
+    return min(arrival, start)

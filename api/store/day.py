@@ -23,6 +23,7 @@ from scheduler.domain import (
     Break,
     Location,
     Problem,
+    SearchParams,
     ServiceCenter,
     SolveOptions,
     TimeWindow,
@@ -106,7 +107,8 @@ class VisitDetails:
 
 
 def solve_options(options: PlanOptionsIn) -> SolveOptions:
-    """The search a plan request asks for: seconds, solutions, events tried, weights.
+    """The search a plan request asks for: engine, seconds, solutions or iterations, seed,
+    events tried, weights.
 
     Raises ``PlanningInputError`` for values the library refuses.
     """
@@ -116,6 +118,8 @@ def solve_options(options: PlanOptionsIn) -> SolveOptions:
             solution_limit=options.solution_limit,
             event_subsets_max=options.event_subsets_max,
             weights=Weights(**options.weights.model_dump()) if options.weights else Weights(),
+            engine=options.engine,
+            params=SearchParams(seed=options.seed, iterations=options.iterations),
         )
     except ProblemError as e:
         raise PlanningInputError(("body", "options"), str(e)) from None

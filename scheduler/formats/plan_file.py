@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -90,7 +90,11 @@ class SolverOut(StrictModel):
     first_solution: str
     metaheuristic: str
     events_held: list[str] = Field(default_factory=list)
-    solves: int = 0
+    solves: int = Field(default=0, description="OR-Tools searches run.")
+    engine: Literal["compiled", "ortools"] = Field(
+        default="compiled", description="The search that made the plan."
+    )
+    iterations: int = Field(default=0, description="Iterations of the compiled search.")
 
 
 class EngineerKpisOut(StrictModel):
@@ -231,6 +235,8 @@ def plan_to_json(
                 metaheuristic=stats.metaheuristic,
                 events_held=list(stats.events_held),
                 solves=stats.solves,
+                engine=stats.engine,
+                iterations=stats.iterations,
             )
             if stats is not None
             else None
@@ -320,6 +326,8 @@ def plan_from_json(problem: Problem, text: str) -> Plan:
                 metaheuristic=solver.metaheuristic,
                 events_held=tuple(solver.events_held),
                 solves=solver.solves,
+                engine=solver.engine,
+                iterations=solver.iterations,
             )
             if solver is not None
             else None

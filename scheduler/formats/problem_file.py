@@ -34,6 +34,7 @@ from scheduler.domain import (
     Engineer,
     Location,
     Problem,
+    SearchParams,
     ServiceCenter,
     SolveOptions,
     TimeWindow,
@@ -210,6 +211,24 @@ class OptionsFile(StrictModel):
     metaheuristic: str = _DEFAULT_OPTIONS.metaheuristic
     event_subsets_max: int = Field(default=_DEFAULT_OPTIONS.event_subsets_max, ge=1)
     weights: WeightsFile = Field(default_factory=WeightsFile)
+    engine: Literal["compiled", "ortools"] = Field(
+        default=_DEFAULT_OPTIONS.engine,
+        description="'compiled': the compiled ruin-and-recreate search (every rule); "
+        "'ortools': OR-Tools' routing search.",
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seeds the search.")
+    decompose_above: int | None = Field(
+        default=_DEFAULT_OPTIONS.decompose_above,
+        ge=1,
+        description="Above this many visits a day is planned in parts side by side (null: never).",
+    )
+    iterations: int | None = Field(
+        default=None,
+        ge=1,
+        le=10**9,
+        description="Iterations of the compiled search instead of the time limit: the same "
+        "plan every time.",
+    )
 
 
 class ProblemFile(StrictModel):
@@ -394,6 +413,9 @@ class _Mapper:
                 metaheuristic=o.metaheuristic,
                 weights=weights,
                 event_subsets_max=o.event_subsets_max,
+                engine=o.engine,
+                decompose_above=o.decompose_above,
+                params=SearchParams(seed=o.seed, iterations=o.iterations),
             ),
             {"time_limit": ("time_limit_s", o.time_limit_s)},
         )
@@ -567,4 +589,9 @@ def _options_to_json(o: SolveOptions) -> dict[str, Any]:
     out["metaheuristic"] = o.metaheuristic
     out["event_subsets_max"] = o.event_subsets_max
     out["weights"] = {f.name: getattr(o.weights, f.name) for f in dataclasses.fields(o.weights)}
+    out["engine"] = o.engine
+    out["decompose_above"] = o.decompose_above
+    out["seed"] = o.params.seed
+    if o.params.iterations is not None:
+        out["iterations"] = o.params.iterations
     return out

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from scheduler.domain import Plan, Problem, SolveOptions, Visit
 from scheduler.errors import ProblemError
 from scheduler.kpis import compute_kpis
+from scheduler.objective import drop_penalty, priority_radices
 from scheduler.simulate.coverage import Coverage
 from scheduler.solver.event_selection import (
     EventChoice,
@@ -46,7 +47,7 @@ from scheduler.solver.event_selection import (
     engineer_seconds,
     solve_choosing_events,
 )
-from scheduler.solver.penalties import PENALTY_CAP, drop_penalties, visit_penalty
+from scheduler.solver.model import ORTOOLS_COST_LIMIT
 from scheduler.travel import Matrix
 
 if TYPE_CHECKING:
@@ -173,8 +174,8 @@ def _other_costs_bound(problem: Problem, matrix: Matrix, options: SolveOptions) 
     the longest imaginable day."""
     w = options.weights
     home = [v for v in problem.visits if not v.is_event]
-    penalties = drop_penalties(problem.visits, w.drop_base)
-    drops = sum(visit_penalty(v, penalties) for v in home)
+    radices = priority_radices(problem.visits)
+    drops = sum(drop_penalty(v, radices, w) for v in home)
     nodes = len(problem.engineers) + sum(v.engineers_required for v in problem.visits)
     longest = int(matrix.max()) if matrix.size else 0
     horizon = max(e.working_day.end for e in problem.engineers) - min(
@@ -303,8 +304,9 @@ def select_events(
     if resident_value is None:
         total = max(1.0, coverage.unique_residents(chosen_ids))
         resident_value = _other_costs_bound(problem, matrix, options) + 1
-        if resident_value * total > PENALTY_CAP:
-            resident_value, lexicographic = max(1, int(PENALTY_CAP / total)), False
+        # OR-Tools chooses the events: prizes must stay inside its 64-bit objective.
+        if resident_value * total > ORTOOLS_COST_LIMIT // 2:
+            resident_value, lexicographic = max(1, int(ORTOOLS_COST_LIMIT // 2 / total)), False
     elif resident_value < 0:
         raise ProblemError("event selection", "resident_value", resident_value, "must be >= 0")
     prizes, shared = coverage_prizes(coverage, chosen_ids, resident_value)

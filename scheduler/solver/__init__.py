@@ -1,5 +1,7 @@
-"""The OR-Tools routing model and search; the only package that imports ortools."""
+"""The searches: the compiled ruin-and-recreate search (every rule) and OR-Tools' routing
+search (the only package that imports ortools)."""
 
-from scheduler.solver.search import Progress, ProgressCallback, solve
+from scheduler.solver.progress import Progress, ProgressCallback
+from scheduler.solver.solve import solve
 
 __all__ = ["Progress", "ProgressCallback", "solve"]

@@ -28,19 +28,15 @@ from dataclasses import dataclass, field
 
 from ortools.constraint_solver import pywrapcp
 
-from scheduler.domain import Plan, Problem, Route, SolveOptions, SolverStats, Stop, Visit
-from scheduler.errors import ProblemError, SolverError
-from scheduler.explain import explain_dropped, serviceable_engineers, static_reasons
+from scheduler.domain import Plan, Problem, Route, SolveOptions, Stop, Visit
+from scheduler.errors import ProblemError
+from scheduler.explain import serviceable_engineers, static_reasons
 from scheduler.solver.model import RULES, ModelContext, create_context
-from scheduler.solver.search import (
-    Progress,
-    ProgressCallback,
-    _arrival,
-    extract_routes,
-    search_parameters,
-)
+from scheduler.solver.ortools_search import add_work_limit, extract_routes, search_parameters
+from scheduler.solver.progress import Progress, ProgressCallback
+from scheduler.solver.solve import finish_plan, with_options
+from scheduler.timeline import arrival_on_site
 from scheduler.travel import Matrix
-from scheduler.validate import validate
 
 REACH_PREFIX = "~reach:"
 """Id prefix of the bookkeeping nodes of shared prizes (never in a returned plan)."""
@@ -197,7 +193,12 @@ def _strip_reach(ctx: ModelContext, routes: Sequence[Route]) -> tuple[Route, ...
             here = row[ctx.visits[s.visit_id].location]
             travel = int(ctx.matrix[prev_row, here])
             stops.append(
-                Stop(s.visit_id, _arrival(prev_end, travel, s.start, r.breaks), s.start, s.end)
+                Stop(
+                    s.visit_id,
+                    arrival_on_site(prev_end, travel, s.start, r.breaks),
+                    s.start,
+                    s.end,
+                )
             )
             prev_end, prev_row = s.end, here
         out.append(Route(r.engineer_id, r.departure, r.return_, tuple(stops), r.breaks))
@@ -423,6 +424,7 @@ class _Chooser:
 
         ctx.routing.AddAtSolutionCallback(on_solution)
         params = search_parameters(self.options, max(time_limit, 0.1))
+        add_work_limit(ctx.routing, self.options)
         solution = None
         if self.fallback and candidates and self.start_routes():
             # Start from a greedy plan (see ``start_routes``): the local search only
@@ -469,7 +471,8 @@ def solve_choosing_events(
         events, a home-visit limit below the visits no plan can serve, or no plan found
         within the limits.
     """
-    options = options or problem.options
+    problem = with_options(problem, options)
+    options = problem.options
     n = len(problem.locations)
     if matrix.shape != (n, n):
         raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")
@@ -533,24 +536,17 @@ def solve_choosing_events(
     starts = {
         vid: min(s.start for r in routes for s in r.stops if s.visit_id == vid) for vid in best.held
     }
-    served = {s.visit_id for r in routes for s in r.stops}
-    dropped = [v.id for v in problem.visits if v.id not in served]
-    stats = SolverStats(
-        status="SUCCESS",
-        wall_time=round(time.monotonic() - chooser.started, 3),
-        objective=total,
-        first_solution=options.first_solution,
-        metaheuristic=options.metaheuristic,
-        events_held=best.held,
+    # The objective of the choice: costs, home visits left out, and the prizes not earned
+    # (events are prized here, not penalised when left out).
+    plan = finish_plan(
+        problem,
+        matrix,
+        routes,
+        started=chooser.started,
         solves=chooser.solves,
+        objective_extra=available - earned,
+        unpriced=frozenset(chooser.events),
     )
-    plan = Plan(routes, explain_dropped(problem, routes, matrix, dropped), stats)
-    violations = validate(problem, plan, matrix)
-    if violations:
-        raise SolverError(
-            "the optimiser produced a plan that breaks rules (a bug, please report it):\n"
-            + "\n".join(f"- {v.message}" for v in violations)
-        )
     return ChoiceOutcome(plan, best.held, starts, earned)
 
 

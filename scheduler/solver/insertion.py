@@ -9,24 +9,20 @@ positions where every hard rule still holds (windows, breaks, shift end, load, r
 duration, fixed event starts), first among the engineers whose routes pass nearest, then
 among all able ones. A visit that fits nowhere may take the place of a few consecutive less
 urgent visits, which are tried elsewhere in their turn. A change is made only when it lowers
-the objective, priced as the model prices it (``route_cost``). No OR-Tools here: the timing
+the objective, priced by ``scheduler.objective``. No OR-Tools here: the timing
 rules are the ones the validator checks (``scheduler.timeline``).
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from scheduler.domain import Engineer, Problem, Route, Visit, Weights
-from scheduler.solver.penalties import visit_penalty
+from scheduler.domain import Engineer, Problem, Route, SearchParams, Visit
+from scheduler.objective import drop_penalty, route_cost
 from scheduler.timeline import InsertionTimer, RouteSchedule, schedule_visits
 from scheduler.travel import Matrix
-
-NEAREST_ENGINEERS = 12  # able engineers tried per visit, those whose routes pass nearest
-TAKE_OUT_MAX = 3  # consecutive less urgent visits one visit may replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +42,13 @@ def insert_left_out(
     routes: Mapping[str, Route],
     left_out: Sequence[Visit],
     able: Mapping[str, Sequence[str]],
-    penalties: Mapping[int, int],
+    radices: Mapping[int, int],
     *,
+    params: SearchParams,
     deadline: float | None = None,
 ) -> Repaired:
     """The routes with as many of ``left_out`` inserted as fit. A visit that fits nowhere
-    may take the place of up to ``TAKE_OUT_MAX`` consecutive less urgent visits, which are
+    may take the place of up to ``params.take_out_max`` consecutive less urgent visits, which are
     then tried elsewhere in their turn.
 
     ``routes`` maps engineer id -> planned route (engineers without a route may be absent);
@@ -59,7 +56,7 @@ def insert_left_out(
     inserted nor taken out (their engineers must arrive together). ``deadline`` is a
     ``time.monotonic()`` instant after which no more visits are tried.
     """
-    repair = _Repair(problem, matrix, routes, able, penalties, deadline)
+    repair = _Repair(problem, matrix, routes, able, radices, params, deadline)
     waiting = {v.id: v for v in left_out if not v.is_event}
     inserted: list[str] = []
     for priority in range(1, 6):
@@ -104,10 +101,12 @@ class _Repair:
         matrix: Matrix,
         routes: Mapping[str, Route],
         able: Mapping[str, Sequence[str]],
-        penalties: Mapping[int, int],
+        radices: Mapping[int, int],
+        params: SearchParams,
         deadline: float | None,
     ) -> None:
-        self.problem, self.matrix, self.able, self.penalties = problem, matrix, able, penalties
+        self.problem, self.matrix, self.able, self.radices = problem, matrix, able, radices
+        self.params = params
         self.deadline = deadline  # time.monotonic() instant
         self.loc = problem.location_index()
         self.weights = problem.options.weights
@@ -166,11 +165,17 @@ class _Repair:
                 if order
                 else None
             )  # fmt: skip
-            self.costs[eid] = route_cost(e, order, s, self.matrix, self.loc, self.weights)
+            self.costs[eid] = self.price(e, s)
         return self.costs[eid]
 
+    def price(self, e: Engineer, schedule: RouteSchedule | None) -> int:
+        """What a timed route adds to the objective (``scheduler.objective.route_cost``)."""
+        if schedule is None or not schedule.stops:
+            return 0
+        return route_cost(e, schedule.to_route(), self.visits, self.matrix, self.loc, self.weights)
+
     def segments(self, eid: str, v: Visit) -> list[tuple[int, int]]:
-        """Runs ``[i, j)`` of up to ``TAKE_OUT_MAX`` planned stops, all less urgent than
+        """Runs ``[i, j)`` of up to ``take_out_max`` planned stops, all less urgent than
         ``v`` and none an event, after which ``v`` could still start inside a window."""
         order = self.planned.get(eid, [])
         if not order:
@@ -186,7 +191,7 @@ class _Repair:
                 free, at = route[i - 1].end, self.loc[order[i - 1].location]
             if v.earliest_start_from(free + int(self.matrix[at, here])) is None:
                 continue  # even with the run taken out, v would come too late
-            for j in range(i + 1, min(i + TAKE_OUT_MAX, len(order)) + 1):
+            for j in range(i + 1, min(i + self.params.take_out_max, len(order)) + 1):
                 u = order[j - 1]
                 if u.is_event or u.priority <= v.priority:
                     break
@@ -206,21 +211,22 @@ class _Repair:
             s = self.schedule(eid, new)
             if s is None:
                 continue
-            return route_cost(e, new, s, self.matrix, self.loc, self.weights), p, s
+            return self.price(e, s), p, s
         return None
 
     def insert(self, v: Visit) -> tuple[bool, Sequence[Visit]]:
         """Insert ``v`` where it adds least: plainly when it fits, else in place of up to
-        ``TAKE_OUT_MAX`` consecutive less urgent visits. Returns whether it was inserted and
+        ``take_out_max`` consecutive less urgent visits. Returns whether it was inserted and
         the visits taken out."""
-        penalty = visit_penalty(v, self.penalties)
+        penalty = drop_penalty(v, self.radices, self.weights)
         ranked = _by_reach(
             v, self.able.get(v.id, ()), self.planned, self.engineers, self.matrix, self.loc
         )
         move = None
         # The nearest engineers first; then the others, which rarely have the best place
         # but on a full day may be the only ones with room (the deadline bounds the cost).
-        for candidates in (ranked[:NEAREST_ENGINEERS], ranked[NEAREST_ENGINEERS:]):
+        nearest = self.params.nearest_engineers
+        for candidates in (ranked[:nearest], ranked[nearest:]):
             move = self.plain(v, candidates, penalty) or self.take_place(v, candidates, penalty)
             if move is not None or self.late():
                 break
@@ -250,14 +256,16 @@ class _Repair:
         return best
 
     def take_place(self, v: Visit, candidates: Sequence[str], penalty: int) -> _Move | None:
-        """``v`` in place of up to ``TAKE_OUT_MAX`` consecutive less urgent visits."""
+        """``v`` in place of up to ``take_out_max`` consecutive less urgent visits."""
         best: _Move | None = None
         for eid in candidates:
             if self.late():
                 break
             order = self.planned.get(eid, [])
             for i, j in self.segments(eid, v):
-                gain = penalty - sum(visit_penalty(u, self.penalties) for u in order[i:j])
+                gain = penalty - sum(
+                    drop_penalty(u, self.radices, self.weights) for u in order[i:j]
+                )
                 if best is not None and -gain >= best.added:
                     continue
                 rest = order[:i] + order[j:]
@@ -269,39 +277,6 @@ class _Repair:
                     p = found[1]
                     best = _Move(added, ((eid, [*rest[:p], v, *rest[p:]], found[2]),), order[i:j])
         return best
-
-
-def route_cost(
-    engineer: Engineer,
-    order: Sequence[Visit],
-    schedule: RouteSchedule | None,
-    matrix: Matrix,
-    location_index: Mapping[str, int],
-    weights: Weights,
-) -> int:
-    """What a route adds to the objective, as the model prices it (cost units): driving,
-    overtime, soft lateness and visits served by a non-preferred engineer."""
-    if not order or schedule is None:
-        return 0
-    rows = [location_index[engineer.start_location]]
-    rows += [location_index[v.location] for v in order]
-    rows.append(location_index[engineer.end_location])
-    driving = sum(int(matrix[a, b]) for a, b in itertools.pairwise(rows))
-    overtime = max(0, schedule.return_ - engineer.shift_end)
-    late = sum(
-        v.lateness(stop.start) * v.lateness_cost
-        for v, stop in zip(order, schedule.stops, strict=True)
-    )
-    non_preferred = sum(
-        1 for v in order if v.preferred_engineers and engineer.id not in v.preferred_engineers
-    )
-    return (
-        driving * weights.travel_per_second
-        + overtime * weights.overtime_per_second
-        + late
-        + non_preferred * weights.non_preferred_engineer
-        + weights.fixed_per_engineer
-    )
 
 
 def _by_reach(

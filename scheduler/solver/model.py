@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from ortools.constraint_solver import pywrapcp
 
 from scheduler.domain import Engineer, Problem, Visit, Weights
-from scheduler.solver.penalties import drop_penalties, visit_penalty
+from scheduler.errors import SolverError
+from scheduler.objective import drop_penalty, priority_radices
 from scheduler.travel import Matrix
 
 TIME = "time"
@@ -53,8 +54,9 @@ class ModelContext:
     # Visits whose presence another rule prices (events chosen in the model and their
     # coverage nodes, see ``event_selection``): no drop penalty from ``add_drop_penalties``.
     prized_visits: frozenset[str] = frozenset()
-    # Drop penalty per priority; a part of a larger day uses the whole day's (see penalties).
-    penalties: Mapping[int, int] = field(default_factory=dict)
+    # Penalty units per priority (scheduler.objective): those of the modelled visits, so
+    # that a part of a day keeps its priorities strict within OR-Tools' 64-bit objective.
+    radices: Mapping[int, int] = field(default_factory=dict)
     travel_callback: int = -1
     time_callback: int = -1
     break_intervals: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
@@ -108,10 +110,13 @@ def create_context(
     visits: Sequence[Visit],
     vehicles_for: Mapping[str, Sequence[int]],
     held_events: frozenset[str],
-    penalties: Mapping[int, int] | None = None,
 ) -> ModelContext:
-    """Create the index manager and routing model for the given visits (events all held);
-    ``penalties`` per priority default to those of ``problem`` (``drop_penalties``)."""
+    """Create the index manager and routing model for the given visits (events all held).
+
+    Drop penalties use the penalty units of the modelled visits (``priority_radices``), so
+    priorities stay strict inside the model; totals across parts of a day are compared
+    outside it (``scheduler.objective``). A day whose strict penalties would not fit
+    OR-Tools' 64-bit objective is refused: the compiled search has no such limit."""
     nodes, starts, ends, visit_nodes = layout_nodes(problem, visits)
     manager = pywrapcp.RoutingIndexManager(len(nodes), len(problem.engineers), starts, ends)
     routing = pywrapcp.RoutingModel(manager)
@@ -130,8 +135,24 @@ def create_context(
         visit_nodes=visit_nodes,
         vehicles_for={k: list(v) for k, v in vehicles_for.items()},
         held_events=held_events,
-        penalties=dict(penalties or drop_penalties(problem.visits, weights.drop_base)),
+        radices=_checked_radices(visits, weights),
     )
+
+
+# OR-Tools adds costs in signed 64 bits: penalties and costs together must stay below this.
+ORTOOLS_COST_LIMIT = 2**61
+
+
+def _checked_radices(visits: Sequence[Visit], weights: Weights) -> dict[int, int]:
+    radices = priority_radices(visits)
+    worst = sum(drop_penalty(v, radices, weights) for v in visits)
+    if worst >= ORTOOLS_COST_LIMIT:
+        raise SolverError(
+            f"the OR-Tools search cannot keep priorities strict for {len(visits)} visits at "
+            f"drop_base {weights.drop_base}: its objective would pass 2**61; use the "
+            "compiled engine (options.engine 'compiled')"
+        )
+    return radices
 
 
 def add_travel_cost(ctx: ModelContext) -> None:
@@ -250,7 +271,7 @@ def add_drop_penalties(ctx: ModelContext) -> None:
         if vid in ctx.held_events or vid in ctx.prized_visits:
             continue
         (node,) = node_ids
-        penalty = visit_penalty(ctx.visits[vid], ctx.penalties)
+        penalty = drop_penalty(ctx.visits[vid], ctx.radices, ctx.weights)
         ctx.routing.AddDisjunction([ctx.index(node)], penalty)
 
 
@@ -357,10 +378,9 @@ def build_model(
     visits: Sequence[Visit],
     vehicles_for: Mapping[str, Sequence[int]],
     held_events: frozenset[str],
-    penalties: Mapping[int, int] | None = None,
 ) -> ModelContext:
     """The full model: every rule in ``RULES`` applied to a fresh context."""
-    ctx = create_context(problem, matrix, weights, visits, vehicles_for, held_events, penalties)
+    ctx = create_context(problem, matrix, weights, visits, vehicles_for, held_events)
     for rule in RULES:
         rule(ctx)
     return ctx

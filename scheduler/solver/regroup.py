@@ -26,11 +26,6 @@ import numpy.typing as npt
 from scheduler.domain import Problem, Visit
 from scheduler.solver.territories import Territory
 
-LEAST_BUSY = 0.5  # chance an unserved visit goes to its least busy able engineer's group
-# Idle engineers per group and round, at most: each is an empty route that the search tries
-# moves into, and a benchmark day has 200 idle vans (measured in docs/benchmarks.md).
-IDLE_PER_GROUP = 3
-
 
 @dataclass(frozen=True, slots=True)
 class _Unit:
@@ -106,15 +101,19 @@ def regroup(
     groups: int,
     rng: random.Random,
     workload: Mapping[str, int] | None = None,
+    *,
+    idle_per_group: int = 3,
+    least_busy: float = 0.5,
 ) -> list[Territory]:
     """About ``groups`` groups of the current ``routes`` (engineer id -> visit ids in order).
 
     Groups hold similar numbers of served visits. Engineers without stops are spread evenly,
-    each to the nearest group still short of its share, at most ``IDLE_PER_GROUP`` per group
-    (those able to serve a left-out visit first; the others sit the round out). Each visit
-    in ``unserved`` joins the nearest group with an engineer able to serve it
-    (``serviceable``), or as often the group of its least busy able engineer (``workload``:
-    seconds out per engineer, 0 when idle).
+    each to the nearest group still short of its share, at most ``idle_per_group`` per group
+    (those able to serve a left-out visit first; the others sit the round out: each is an
+    empty route the search tries moves into, and a benchmark day has 200 idle vans). Each
+    visit in ``unserved`` joins the nearest group with an engineer able to serve it
+    (``serviceable``), or with probability ``least_busy`` the group of its least busy able
+    engineer (``workload``: seconds out per engineer, 0 when idle).
     """
     workload = workload or {}
     at = _plane(problem)
@@ -145,7 +144,7 @@ def regroup(
         np.mean([u.centre for u in g], axis=0) if g else np.zeros(2, dtype=np.float64)
         for g in chosen
     ]
-    share = min(math.ceil(len(idle) / len(chosen)), IDLE_PER_GROUP)
+    share = min(math.ceil(len(idle) / len(chosen)), idle_per_group)
     for unit in _idle_for_round(idle, unserved, serviceable, share * len(chosen), rng):
         near = sorted(
             range(len(chosen)), key=lambda j: float(np.sum((centres[j] - unit.centre) ** 2))
@@ -159,7 +158,7 @@ def regroup(
         able = [e for e in serviceable.get(v.id, ()) if e in group_of]
         if not able:
             continue
-        if rng.random() < LEAST_BUSY:
+        if rng.random() < least_busy:
             # The group of its least busy able engineer: the nearest ones may all be full.
             extra[group_of[min(able, key=lambda e: (workload.get(e, 0), rng.random()))]].append(
                 v.id

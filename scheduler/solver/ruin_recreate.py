@@ -1,445 +1,1608 @@
-"""Ruin-and-recreate search over plain routes, compiled with numba (arrays in, arrays out).
+"""Ruin-and-recreate search over field-service routes, compiled with numba (arrays in,
+arrays out; no domain types and no OR-Tools here).
 
 The search is SISR (Christiaens and Vanden Berghe, "Slack induction by string removals for
-vehicle routing problems", Transportation Science 2020): each iteration removes a few strings
-of consecutive visits from routes that pass near a random visit, puts the removed visits (and
-any left out) back at their cheapest feasible places, skipping a place now and then ("blinks"),
-and keeps the result by simulated annealing. It knows only the rules of a *plain* day (see
-``scheduler.solver.plain``): one hard window per visit (on the service start), shifts, load,
-maximum route duration, which engineers may serve a visit; driving and fixed costs and a
-penalty per visit left out.
+vehicle routing problems", Transportation Science 2020): each iteration removes strings of
+consecutive visits from routes that pass near a random visit, puts the removed visits (and
+any left out) back at their cheapest feasible places, skipping a place now and then
+("blinks"), and keeps the result by simulated annealing on the exact objective.
 
-Feasibility and the shortest route duration are checked in constant time per place from
-route prefix and suffix summaries (duration, earliest and latest start), as in Vidal et al.,
-"A unified solution framework for multi-attribute vehicle routing problems" (EJOR 2014).
+Every rule of the problem contract is known here:
 
-Times are integer seconds; costs integer cost units. No domain types and no OR-Tools here.
+* **Tasks and jobs.** A task is what one engineer does on site. A job (a visit) has one task,
+  or ``k`` for a visit needing ``k`` engineers (a community event): those are removed and
+  inserted as a whole, into ``k`` different routes, all starting at one moment chosen in the
+  job's windows (``fix``, seconds). So the search itself decides which events are held and by
+  whom, against the home visits they displace.
+* **Windows** bound a task's start: several per task (the gaps are closed), hard or soft (a
+  start after the last window's end costs ``late_w`` per second).
+* **Breaks** are nodes of their engineer's route, with a window for their start. In the gap
+  between two activities a break may pause the drive: it is timed as if taken after the drive,
+  its latest start extended by the gap's drive, which admits exactly the schedules the
+  validator accepts (``timetable`` places it for real). Breaks after the last task are taken
+  after the return. A route with tasks holds all its engineer's breaks, in their order; an
+  empty route holds none.
+* **Shifts and overtime.** A route leaves at ``shift0`` at the earliest and is back by
+  ``day_end`` (shift end plus the most overtime, hard); each second back after ``shift1``
+  costs ``overtime_w``. ``max_duration`` bounds departure to return, ``cap`` the load.
+* **Costs**: driving, overtime, lateness, a fixed cost per engineer sent out, a cost per task
+  served by an engineer the job does not prefer, and the longest working time (drive plus
+  service) priced by ``balance_w``.
+
+A route's timing in a given order is its *earliest schedule* (every start as early as
+allowed), which minimises every lateness and the return at once; the departure is then put
+off as long as no cost changes (``timetable``). Each element of a route has a drive into it
+(``tin``: the gap's drive goes into the first element after it) and a window. A place for a
+task is checked in constant time from the earliest starts of the elements before it and the
+latest feasible starts of those after it (exact for several windows, soft windows, fixed
+starts and breaks); the duration limit uses the route summaries of Vidal et al. (EJOR 2014)
+where they are exact (single hard windows) and a timing of the whole route otherwise. Costs
+that depend on time (lateness, overtime) are priced by pushing the new times forward until
+they meet the old ones.
+
+The objective is a pair ``(pen, cost)``: ``pen`` counts the drop penalties of jobs left out in
+units of ``drop_base`` (a mixed-radix count: see ``scheduler.objective``), ``cost`` is
+everything else in cost units; the total ``drop_base * pen + cost`` is compared exactly
+without overflowing 64 bits (``_less``).
+
+The day travels as the tuple ``day`` = (tasks, dist, node, win, flags, jobs, route, near,
+weights) and a solution as ``st`` = (seq, size, fix, rs, where, info); the columns of each
+table are the ``N_``, ``R_``, ``J_``, ``W_``, ``S_`` and ``I_`` constants below. Few, wide
+arrays keep calls cheap (numba passes every array of a tuple as separate arguments), and
+the helpers called per place take only the arrays they read. Times are integer seconds;
+costs integer cost units.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+ByteArray = npt.NDArray[np.int8]
 
-NOTHING = 1 << 60  # an objective worse than any solution
-_BIG = np.int64(NOTHING)
-_F = TypeVar("_F", bound=Callable[..., object])
+NONE = -(1 << 60)  # no fixed start
+INF = 1 << 55  # later than any time
+NOTHING = 1 << 60  # a cost or penalty worse than any plan's
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# node[N, NODE_FIELDS]: tasks 0..tasks-1, then breaks (loc -1, job -1). N_PREF: the task's
+# job prefers some engineers (others cost extra).
+N_LOC, N_DUR, N_W0, N_W1, N_SOFT, N_LATE, N_LOAD, N_JOB, N_FROZEN, N_PREF = range(10)
+NODE_FIELDS = 10
+# win[W, 2]: earliest and latest start of each window (a soft window's end).
+# flags[T, K]: bits per task and route.
+ALLOWED, NONPREF = 1, 2
+# jobs[J, 3]: first task, tasks (engineers needed), drop penalty units.
+J_FIRST, J_COUNT, J_PEN = range(3)
+# route[K, ROUTE_FIELDS]: start and end location rows, earliest departure, shift end, latest
+# return, most seconds out, most load, the first route alike (kind), break nodes b0..b1.
+R_START, R_END, R_SHIFT0, R_SHIFT1, R_DAY_END, R_MAXDUR, R_CAP, R_KIND, R_B0, R_B1 = range(10)
+ROUTE_FIELDS = 10
+# weights[6]: per second driving, per second overtime, per engineer out, per non-preferred
+# stop, per second of the longest working time, and drop_base (cost of one penalty unit).
+W_TRAVEL, W_OVERTIME, W_FIXED, W_NONPREF, W_BALANCE, W_BASE = range(6)
+# rs[K + 1, width + 1, STATE_FIELDS] per route row and element: earliest and latest start,
+# drive into it, last task before / first task at or after the position, waiting after it
+# until the return, tasks with soft or several windows from it on, Vidal summaries from the
+# start through it (3) and from it to the end (3). Row K is scratch for trials.
+S_EST, S_LST, S_TIN, S_PTASK, S_NTASK, S_WAIT, S_CPLX, S_VF, S_VB = 0, 1, 2, 3, 4, 5, 6, 7, 10
+STATE_FIELDS = 13
+# where[N, 2]: route (-1: left out) and position of each node.
+# info[K + 1, INFO] per route row:
+I_OK, I_DRIVE, I_BUSY, I_LOAD, I_RET, I_LATE, I_NPREF, I_TASKS, I_DUR, I_COMPLEX, I_COST = range(11)
+INFO = 11
 
 
 def _compiled(fn: _F) -> _F:
-    """``fn`` compiled by numba, cached on disk beside this module (compiling takes ~10 s)."""
+    """``fn`` compiled by numba, cached on disk beside this module (compiling takes a while)."""
     return cast(_F, numba.njit(cache=True)(fn))
+
+
+@_compiled
+def seed(value: int) -> None:
+    """Seed the search's random numbers (numba keeps its own generator)."""
+    np.random.seed(value)
+
+
+@_compiled
+def _less(pen_a: int, cost_a: int, pen_b: int, cost_b: int, base: int) -> bool:
+    """Whether ``base * pen_a + cost_a < base * pen_b + cost_b``, exactly."""
+    dp = pen_a - pen_b
+    dc = cost_a - cost_b
+    if dp == 0:
+        return dc < 0
+    # |dc| < 2**62: once base * |dp| exceeds it the sign of dp decides.
+    limit = (1 << 62) // base + 1
+    if dp >= limit:
+        return False
+    if dp <= -limit:
+        return True
+    return dp * base + dc < 0
+
+
+@_compiled
+def _gap(pen_a: int, cost_a: int, pen_b: int, cost_b: int, base: int) -> float:
+    """``(base * pen_a + cost_a) - (base * pen_b + cost_b)`` as a float (for annealing)."""
+    return float(pen_a - pen_b) * float(base) + float(cost_a - cost_b)
 
 
 @_compiled
 def _join(
     d1: int, e1: int, l1: int, t: int, d2: int, e2: int, l2: int
 ) -> tuple[int, int, int, bool]:
-    """Two segments joined by a drive of ``t`` seconds: (duration, earliest and latest start
-    of the first visit, feasible). A segment is (shortest duration, earliest, latest start)."""
+    """Two segments joined by a drive of ``t`` seconds: (shortest duration, earliest and
+    latest start of the first, feasible); a segment is (duration, earliest, latest start)."""
     delta = d1 + t
     wait = max(e2 - delta - l1, 0)
     late = max(e1 + delta - l2, 0)
     return d1 + d2 + t + wait, max(e2 - delta, e1) - wait, min(l2 - delta, l1), late == 0
 
 
+# --------------------------------------------------------------------------------------------
+# One node
+# --------------------------------------------------------------------------------------------
+
+
 @_compiled
-def _refresh(
-    r: int,
+def _earliest(node: IntArray, win: IntArray, fix: IntArray, c: int, t: int) -> int:
+    """Earliest allowed start of task ``c`` at or after ``t``; INF when there is none."""
+    f = fix[c]
+    if f != NONE:
+        return int(f) if t <= f else INF
+    for w in range(node[c, N_W0], node[c, N_W1]):
+        if t <= win[w, 1]:
+            return int(max(t, win[w, 0]))
+    if node[c, N_SOFT]:
+        return t
+    return INF
+
+
+@_compiled
+def _latest(node: IntArray, win: IntArray, fix: IntArray, c: int, x: int) -> int:
+    """Latest allowed start of task ``c`` at or before ``x``; -INF when there is none."""
+    f = fix[c]
+    if f != NONE:
+        return int(f) if f <= x else -INF
+    last = node[c, N_W1] - 1
+    if node[c, N_SOFT] and x > win[last, 1]:
+        return x
+    for w in range(last, node[c, N_W0] - 1, -1):
+        if x >= win[w, 0]:
+            return int(min(x, win[w, 1]))
+    return -INF
+
+
+@_compiled
+def _late_cost(node: IntArray, win: IntArray, c: int, s: int) -> int:
+    """Cost of task ``c`` starting at ``s`` after its last window (soft windows only)."""
+    if not node[c, N_SOFT]:
+        return 0
+    return int(node[c, N_LATE] * max(0, s - win[node[c, N_W1] - 1, 1]))
+
+
+@_compiled
+def _hull(node: IntArray, win: IntArray, fix: IntArray, c: int) -> tuple[int, int]:
+    """A task's earliest and latest start ignoring gaps between windows (Vidal summary)."""
+    if fix[c] != NONE:
+        return fix[c], fix[c]
+    hi = INF if node[c, N_SOFT] else win[node[c, N_W1] - 1, 1]
+    return win[node[c, N_W0], 0], hi
+
+
+@_compiled
+def _is_complex(node: IntArray, fix: IntArray, c: int) -> bool:
+    """Whether a task's Vidal summary is not exact (soft or several windows)."""
+    return bool(fix[c] == NONE and (node[c, N_SOFT] != 0 or node[c, N_W1] - node[c, N_W0] > 1))
+
+
+@_compiled
+def _slack(node: IntArray, win: IntArray, fix: IntArray, c: int, s: int) -> int:
+    """How much later task ``c`` starting at ``s`` may start at no cost, in its window."""
+    if fix[c] != NONE:
+        return 0
+    for w in range(node[c, N_W0], node[c, N_W1]):
+        if win[w, 0] <= s <= win[w, 1]:
+            return int(win[w, 1] - s)
+    return 0  # late at a soft window: a later start costs more
+
+
+# --------------------------------------------------------------------------------------------
+# Gaps: the breaks between two tasks
+# --------------------------------------------------------------------------------------------
+
+
+@_compiled
+def _through(
+    node: IntArray,
+    win: IntArray,
+    row: IntArray,
+    i0: int,
+    i1: int,
+    free: int,
+    tau: int,
+    final: bool,
+    extra_at: int,
+    extra: int,
+) -> tuple[int, bool]:
+    """Time the breaks ``row[i0:i1]`` of one gap (and break node ``extra`` before index
+    ``extra_at``, when ``extra >= 0``), the engineer free at ``free`` and the gap's drive
+    ``tau``: (ready time for what follows the gap, feasible). In the last gap (``final``)
+    the breaks follow the return, which is ``free + tau`` and is what is returned."""
+    t = free + tau
+    ok = True
+    first = True
+    for k in range(i0, i1 + 1):
+        for pick in range(2):
+            if pick == 0:
+                if k != extra_at or extra < 0:
+                    continue
+                b = extra
+            else:
+                if k >= i1:
+                    continue
+                b = row[k]
+            w = node[b, N_W0]
+            ext = tau if (first and not final) else 0
+            first = False
+            s = max(t, win[w, 0])
+            if s > win[w, 1] + ext:
+                ok = False
+            t = s + node[b, N_DUR]
+    return (free + tau if final else t), ok
+
+
+@_compiled
+def _latest_before_gap(
+    node: IntArray,
+    win: IntArray,
+    row: IntArray,
+    i0: int,
+    i1: int,
+    after: int,
+    tau: int,
+    final: bool,
+) -> int:
+    """The latest time the engineer may be free before the gap ``row[i0:i1]`` (drive
+    ``tau``) so that its breaks fit and what follows may start by ``after`` (in the last
+    gap: the latest return); -INF when none."""
+    latest = after if not final else INF
+    for k in range(i1 - 1, i0 - 1, -1):
+        b = row[k]
+        w = node[b, N_W0]
+        ext = tau if (k == i0 and not final) else 0
+        latest = min(win[w, 1] + ext, latest - node[b, N_DUR])
+        if latest < win[w, 0]:
+            return -INF
+    if final:
+        latest = min(after, latest)
+    return latest - tau
+
+
+# --------------------------------------------------------------------------------------------
+# One route's summaries
+# --------------------------------------------------------------------------------------------
+
+
+@_compiled
+def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
+    """Recompute the summaries of state row ``q`` holding a route of ``r``'s engineer (``q``
+    is ``r``, or the scratch row for a trial); ``where`` is updated only when ``q == r``.
+    Vidal summaries are kept only for an engineer with a duration limit."""
+    tasks, dist, node, win, flags, _, route, _, weights = day
+    seq, size, fix, rs, where, info = st
+    n = size[q]
+    row = seq[q]
+    start_loc, end_loc = route[r, R_START], route[r, R_END]
+    shift0, day_end = route[r, R_SHIFT0], route[r, R_DAY_END]
+    limited = route[r, R_MAXDUR] < INF
+    # The first task at or after each position (and the drive-in target of a gap's breaks).
+    nxt = n
+    rs[q, n, S_NTASK] = n
+    for i in range(n - 1, -1, -1):
+        if row[i] < tasks:
+            nxt = i
+        rs[q, i, S_NTASK] = nxt
+    # Forward: the last task before each position, drives in, earliest starts and costs.
+    ok = True
+    busy = 0
+    total_load = 0
+    lateness = 0
+    npref = 0
+    count = 0
+    complex_ = 0
+    free = shift0
+    d0, e0, l0 = 0, shift0, day_end
+    drive = 0
+    prev = -1
+    lx = start_loc
+    t = shift0
+    ret_at = shift0
+    for i in range(n):
+        c = row[i]
+        rs[q, i, S_PTASK] = prev
+        if prev == i - 1:
+            y = i if c < tasks else rs[q, i, S_NTASK]
+            tin = dist[lx, end_loc if y >= n else node[row[y], N_LOC]]
+        else:
+            tin = 0
+        rs[q, i, S_TIN] = tin
+        if c < tasks:
+            t = free + tin
+            s = _earliest(node, win, fix, c, t)
+            if s >= INF:
+                ok = False
+                s = t
+            count += 1
+            total_load += node[c, N_LOAD]
+            busy += node[c, N_DUR]
+            if flags[c, r] & NONPREF:
+                npref += 1
+            if node[c, N_SOFT]:
+                lateness += _late_cost(node, win, c, s)
+            if _is_complex(node, fix, c):
+                complex_ += 1
+            drive += dist[lx, node[c, N_LOC]]
+            lx = node[c, N_LOC]
+            prev = i
+            if limited:
+                lo, hi = _hull(node, win, fix, c)
+                d0, e0, l0, fits = _join(d0, e0, l0, tin, node[c, N_DUR], lo, hi)
+                rs[q, i, S_VF], rs[q, i, S_VF + 1], rs[q, i, S_VF + 2] = d0, e0, l0
+        elif rs[q, i, S_NTASK] < n:
+            # A break between two activities: after the drive, its latest start extended.
+            t = free + tin
+            w = node[c, N_W0]
+            hi = win[w, 1] + tin
+            s = max(t, win[w, 0])
+            if s > hi:
+                ok = False
+            if limited:
+                d0, e0, l0, fits = _join(d0, e0, l0, tin, node[c, N_DUR], win[w, 0], hi)
+                rs[q, i, S_VF], rs[q, i, S_VF + 1], rs[q, i, S_VF + 2] = d0, e0, l0
+        else:
+            # After the last task: the return comes first, the break after it.
+            if prev == i - 1:
+                free = free + tin  # the return
+                ret_at = free
+            w = node[c, N_W0]
+            s = max(free if prev == i - 1 else t, win[w, 0])
+            if s > win[w, 1]:
+                ok = False
+        rs[q, i, S_EST] = s
+        t = s + node[c, N_DUR]
+        if rs[q, i, S_NTASK] < n or c < tasks:
+            free = t
+    rs[q, n, S_PTASK] = prev
+    last = prev
+    lx_last = start_loc if last < 0 else node[row[last], N_LOC]
+    rs[q, n, S_TIN] = dist[lx_last, end_loc]
+    if n > 0:
+        drive += dist[lx, end_loc]
+        # A route with tasks holds every break of its engineer.
+        if n - count != route[r, R_B1] - route[r, R_B0]:
+            ok = False
+    busy += drive
+    if n == 0:
+        ret = shift0
+    elif last == n - 1:
+        ret = free + rs[q, n, S_TIN]
+    else:
+        ret = ret_at
+    if ret > day_end:
+        ok = False
+    # Backward: latest starts (trailing breaks first), waits, Vidal summaries to the end.
+    nxt_latest = INF
+    for i in range(n - 1, last, -1):
+        w = node[row[i], N_W0]
+        nxt_latest = min(win[w, 1], nxt_latest - node[row[i], N_DUR])
+        rs[q, i, S_LST] = nxt_latest
+        if nxt_latest < win[w, 0]:
+            ok = False
+        rs[q, i, S_WAIT] = 0
+        rs[q, i, S_CPLX] = 0
+    ret_latest = min(day_end, nxt_latest)
+    after = ret_latest - rs[q, n, S_TIN]  # latest end of the element before the end
+    bd, be, bl = 0, shift0, ret_latest
+    if limited:
+        rs[q, last + 1, S_VB], rs[q, last + 1, S_VB + 1], rs[q, last + 1, S_VB + 2] = bd, be, bl
+    rs[q, last + 1, S_CPLX] = 0
+    rs[q, n, S_CPLX] = 0
+    waits = 0
+    cplx = 0
+    into_next = rs[q, n, S_TIN]
+    for i in range(last, -1, -1):
+        c = row[i]
+        tin = rs[q, i, S_TIN]
+        if c < tasks:
+            latest = _latest(node, win, fix, c, after - node[c, N_DUR])
+            if _is_complex(node, fix, c):
+                cplx += 1
+            if limited:
+                lo, hi = _hull(node, win, fix, c)
+        else:
+            w = node[c, N_W0]
+            lo = win[w, 0]
+            hi = win[w, 1] + (tin if rs[q, i, S_PTASK] == i - 1 else 0)
+            latest = min(hi, after - node[c, N_DUR])
+        rs[q, i, S_LST] = latest
+        est = rs[q, i, S_EST]
+        if latest < est:
+            ok = False
+        if limited:
+            bd, be, bl, fits = _join(node[c, N_DUR], lo, hi, into_next, bd, be, bl)
+            rs[q, i, S_VB], rs[q, i, S_VB + 1], rs[q, i, S_VB + 2] = bd, be, bl
+        rs[q, i, S_WAIT] = waits
+        prev_free = shift0 if i == 0 else rs[q, i - 1, S_EST] + node[row[i - 1], N_DUR]
+        waits += est - (prev_free + tin)
+        rs[q, i, S_CPLX] = cplx
+        after = latest - tin
+        into_next = tin
+    # Duration: exact from the summaries when no soft or several windows, else timed.
+    duration = 0
+    if n > 0 and limited:
+        if complex_ == 0:
+            duration, _, _, fits = _join(0, shift0, day_end, rs[q, 0, S_TIN], bd, be, bl)
+            if not fits:
+                ok = False
+        else:
+            delay = _departure_delay(node, win, fix, seq, size, rs, q, shift0, tasks)
+            duration = ret - (shift0 + delay)
+        if duration > route[r, R_MAXDUR]:
+            ok = False
+    if q == r:
+        for i in range(n):
+            where[row[i], 0] = r
+            where[row[i], 1] = i
+    used = 1 if count > 0 else 0
+    cost = (
+        drive * weights[W_TRAVEL]
+        + max(0, ret - route[r, R_SHIFT1]) * weights[W_OVERTIME] * used
+        + used * weights[W_FIXED]
+        + npref * weights[W_NONPREF]
+        + lateness
+    )
+    info[q, I_OK] = 1 if ok else 0
+    info[q, I_DRIVE] = drive
+    info[q, I_BUSY] = busy
+    info[q, I_LOAD] = total_load
+    info[q, I_RET] = ret
+    info[q, I_LATE] = lateness
+    info[q, I_NPREF] = npref
+    info[q, I_TASKS] = count
+    info[q, I_DUR] = duration
+    info[q, I_COMPLEX] = complex_
+    info[q, I_COST] = cost
+
+
+@_compiled
+def _refresh(day: Any, st: Any, r: int) -> None:
+    """Recompute route ``r``'s summaries."""
+    _refresh_as(day, st, r, r)
+
+
+@_compiled
+def _departure_delay(
+    node: IntArray,
+    win: IntArray,
+    fix: IntArray,
     seq: IntArray,
     size: IntArray,
-    locs: IntArray,
-    fwd: IntArray,
-    bwd: IntArray,
-    dist: IntArray,
-    loc: IntArray,
-    service: IntArray,
-    open_: IntArray,
-    close: IntArray,
-    start_loc: IntArray,
-    end_loc: IntArray,
-    shift_open: IntArray,
-    shift_close: IntArray,
-    route_of: IntArray,
-    pos_of: IntArray,
-) -> tuple[int, bool, int]:
-    """Recompute route ``r``'s summaries; return (driving seconds, feasible, duration)."""
-    n = size[r]
-    locs[r, 0] = start_loc[r]
-    for i in range(n):
-        c = seq[r, i]
-        locs[r, i + 1] = loc[c]
-        route_of[c] = r
-        pos_of[c] = i
-    locs[r, n + 1] = end_loc[r]
-    fwd[r, 0, 0] = 0
-    fwd[r, 0, 1] = shift_open[r]
-    fwd[r, 0, 2] = shift_close[r]
+    rs: IntArray,
+    q: int,
+    shift0: int,
+    tasks: int,
+) -> int:
+    """How long row ``q`` may leave after ``shift0`` with every cost unchanged: the push is
+    absorbed by waiting, and may not move a start out of its window, add lateness, or move
+    the return (seconds; from the earliest schedule in ``rs``)."""
+    row = seq[q]
+    last = rs[q, size[q], S_PTASK]
+    waits = 0
+    best = INF
+    free = shift0
+    for i in range(last + 1):
+        c = row[i]
+        s = rs[q, i, S_EST]
+        waits += s - (free + rs[q, i, S_TIN])
+        if c < tasks:
+            slack = _slack(node, win, fix, c, s)
+        else:
+            ext = rs[q, i, S_TIN] if rs[q, i, S_PTASK] == i - 1 else 0
+            slack = win[node[c, N_W0], 1] + ext - s
+        best = min(best, waits + slack)
+        free = s + node[c, N_DUR]
+    return max(0, min(best, waits))
+
+
+# --------------------------------------------------------------------------------------------
+# Pricing a place for a task
+# --------------------------------------------------------------------------------------------
+
+
+@_compiled
+def _push(
+    node: IntArray,
+    win: IntArray,
+    fix: IntArray,
+    rs: IntArray,
+    row: IntArray,
+    n: int,
+    r: int,
+    y: int,
+    sy: int,
+    ret_old: int,
+    shift1: int,
+    overtime: bool,
+    w_overtime: int,
+    tasks: int,
+) -> int:
+    """Change of lateness and overtime cost when element ``y`` of route ``r`` (a task)
+    starts at ``sy`` instead of its earliest start, the rest of the route in place."""
+    old = rs[r, y, S_EST]
+    c = row[y]
+    cost = _late_cost(node, win, c, sy) - _late_cost(node, win, c, old)
+    simple = rs[r, y, S_CPLX] - (1 if _is_complex(node, fix, c) else 0) == 0
+    if simple and not overtime:
+        return cost
+    if simple and sy > old:
+        ret_new = ret_old + max(0, sy - old - rs[r, y, S_WAIT])
+    else:
+        last = rs[r, n, S_PTASK]
+        free = sy + node[c, N_DUR]
+        ret_new = -1
+        for i in range(y + 1, last + 1):
+            b = row[i]
+            t = free + rs[r, i, S_TIN]
+            s = _earliest(node, win, fix, b, t) if b < tasks else max(t, win[node[b, N_W0], 0])
+            if s == rs[r, i, S_EST]:
+                ret_new = ret_old
+                break
+            if b < tasks:
+                cost += _late_cost(node, win, b, s) - _late_cost(node, win, b, rs[r, i, S_EST])
+            free = s + node[b, N_DUR]
+        if ret_new < 0:
+            ret_new = free + rs[r, n, S_TIN]
+    if overtime:
+        cost += w_overtime * (max(0, ret_new - shift1) - max(0, ret_old - shift1))
+    return cost
+
+
+@_compiled
+def _vidal_duration(
+    node: IntArray,
+    win: IntArray,
+    fix: IntArray,
+    rs: IntArray,
+    row: IntArray,
+    n: int,
+    r: int,
+    shift0: int,
+    day_end: int,
+    t_xc: int,
+    t_cy: int,
+    c: int,
+    p: int,
+    sc: int,
+    fixed: bool,
+) -> int:
+    """Shortest duration of route ``r`` with task ``c`` inserted before element ``p`` (single
+    hard windows only); INF when the summaries find it infeasible."""
+    x = rs[r, p, S_PTASK]
+    y = rs[r, p, S_NTASK]
+    if x < 0:
+        d, e, lt = 0, shift0, day_end
+    else:
+        d, e, lt = rs[r, x, S_VF], rs[r, x, S_VF + 1], rs[r, x, S_VF + 2]
     ok = True
-    driving = 0
-    for i in range(1, n + 2):
-        if i <= n:
-            c = seq[r, i - 1]
-            s, a, b = service[c], open_[c], close[c]
-        else:
-            s, a, b = 0, shift_open[r], shift_close[r]
-        t = dist[locs[r, i - 1], locs[r, i]]
-        driving += t
-        d, e, lt, fits = _join(fwd[r, i - 1, 0], fwd[r, i - 1, 1], fwd[r, i - 1, 2], t, s, a, b)
+    for k in range(x + 1, p):
+        w = node[row[k], N_W0]
+        ext = t_xc if k == x + 1 else 0
+        d, e, lt, fits = _join(d, e, lt, ext, node[row[k], N_DUR], win[w, 0], win[w, 1] + ext)
         ok = ok and fits
-        fwd[r, i, 0], fwd[r, i, 1], fwd[r, i, 2] = d, e, lt
-    bwd[r, n + 1, 0] = 0
-    bwd[r, n + 1, 1] = shift_open[r]
-    bwd[r, n + 1, 2] = shift_close[r]
-    for i in range(n, -1, -1):
-        if i >= 1:
-            c = seq[r, i - 1]
-            s, a, b = service[c], open_[c], close[c]
-        else:
-            s, a, b = 0, shift_open[r], shift_close[r]
-        t = dist[locs[r, i], locs[r, i + 1]]
-        d, e, lt, _ = _join(s, a, b, t, bwd[r, i + 1, 0], bwd[r, i + 1, 1], bwd[r, i + 1, 2])
-        bwd[r, i, 0], bwd[r, i, 1], bwd[r, i, 2] = d, e, lt
-    return driving, ok, fwd[r, n + 1, 0]
+    if fixed:
+        lo, hi = sc, sc
+    else:
+        lo, hi = _hull(node, win, fix, c)
+    d, e, lt, fits = _join(d, e, lt, t_xc if p == x + 1 else 0, node[c, N_DUR], lo, hi)
+    ok = ok and fits
+    if y < n:
+        for k in range(p, y):
+            w = node[row[k], N_W0]
+            ext = t_cy if k == p else 0
+            d, e, lt, fits = _join(d, e, lt, ext, node[row[k], N_DUR], win[w, 0], win[w, 1] + ext)
+            ok = ok and fits
+        d, e, lt, fits = _join(
+            d, e, lt, t_cy if p == y else 0, rs[r, y, S_VB], rs[r, y, S_VB + 1], rs[r, y, S_VB + 2]
+        )
+    else:
+        trail = rs[r, p, S_LST] if p < n else INF
+        d, e, lt, fits = _join(d, e, lt, t_cy, 0, shift0, min(day_end, trail))
+    ok = ok and fits
+    return d if ok else INF
 
 
 @_compiled
-def _keep(seq: IntArray, size: IntArray, best_seq: IntArray, best_size: IntArray) -> None:
-    """Copy the routes into the best ones (only the visits, not the whole width)."""
-    for r in range(seq.shape[0]):
-        best_seq[r, : size[r]] = seq[r, : size[r]]
-        best_size[r] = size[r]
-
-
-@_compiled
-def seed(seed: int) -> None:
-    """Seed the search's random numbers (numba keeps its own generator)."""
-    np.random.seed(seed)
-
-
-@_compiled
-def _cheapest(
+def _best_in_route(
+    day: Any,
+    st: Any,
     c: int,
     r: int,
-    best_delta: int,
-    size: IntArray,
-    locs: IntArray,
-    fwd: IntArray,
-    bwd: IntArray,
-    dist: IntArray,
-    loc: IntArray,
-    service: IntArray,
-    open_: IntArray,
-    close: IntArray,
-    max_duration: IntArray,
-    travel_cost: int,
-    fixed_cost: int,
-) -> tuple[int, int]:
-    """The cheapest feasible place for visit ``c`` in route ``r`` if it costs less than
-    ``best_delta`` (cost units), skipping 1% of places (SISR's blinks): (cost, position), or
-    (``best_delta``, -1) when there is none."""
+    t_fix: int,
+    bound: int,
+    blink: bool,
+    other_max: int,
+    top: int,
+) -> tuple[int, int, int]:
+    """The cheapest feasible place for task ``c`` in non-empty route ``r`` if it costs less
+    than ``bound`` (cost units, the balance term included given the longest working time
+    ``top`` and the longest of the other routes ``other_max``), started at ``t_fix`` unless
+    NONE; skips 1% of places when ``blink`` (SISR's blinks). (cost, position, start), or
+    (``bound``, -1, 0) when none."""
+    tasks, dist, node, win, flags, _, route, _, weights = day
+    seq, size, fix, rs, _, info = st
+    row = seq[r]
     n = size[r]
-    lc = loc[c]
-    extra = fixed_cost if n == 0 else 0
-    found = -1
+    lc = node[c, N_LOC]
+    dc = node[c, N_DUR]
+    start_loc, end_loc = route[r, R_START], route[r, R_END]
+    shift0, shift1, day_end = route[r, R_SHIFT0], route[r, R_SHIFT1], route[r, R_DAY_END]
+    maxdur = route[r, R_MAXDUR]
+    pref = weights[W_NONPREF] if flags[c, r] & NONPREF else 0
+    overtime = weights[W_OVERTIME] > 0 and day_end > shift1
+    balance = weights[W_BALANCE]
+    busy = info[r, I_BUSY]
+    ret_old = info[r, I_RET]
+    best_cost, best_p, best_start = bound, -1, 0
     for p in range(n + 1):
-        a, b = locs[r, p], locs[r, p + 1]
-        delta = (dist[a, lc] + dist[lc, b] - dist[a, b]) * travel_cost + extra
-        if delta >= best_delta or np.random.random() < 0.01:
+        x = rs[r, p, S_PTASK]
+        y = rs[r, p, S_NTASK]
+        lx = start_loc if x < 0 else node[row[x], N_LOC]
+        ly = end_loc if y >= n else node[row[y], N_LOC]
+        t_xc = dist[lx, lc]
+        t_cy = dist[lc, ly]
+        dd = t_xc + t_cy - dist[lx, ly]
+        cost = dd * weights[W_TRAVEL] + pref
+        if balance > 0:
+            cost += balance * (max(other_max, busy + dd + dc) - top)
+        if cost >= best_cost:
             continue
-        d, e, lt, fits = _join(
-            fwd[r, p, 0], fwd[r, p, 1], fwd[r, p, 2], dist[a, lc], service[c], open_[c], close[c]
-        )
-        if not fits:
+        if blink and np.random.random() < 0.01:
             continue
-        d, e, lt, fits = _join(
-            d, e, lt, dist[lc, b], bwd[r, p + 1, 0], bwd[r, p + 1, 1], bwd[r, p + 1, 2]
-        )
-        if fits and d <= max_duration[r]:
-            best_delta, found = delta, p
-    return best_delta, found
+        free = shift0 if x < 0 else rs[r, x, S_EST] + node[row[x], N_DUR]
+        ready, ok = _through(node, win, row, x + 1, p, free, t_xc, False, -1, -1)
+        if not ok:
+            continue
+        if t_fix != NONE:
+            sc = t_fix if ready <= t_fix else INF
+        else:
+            sc = _earliest(node, win, fix, c, ready)
+        if sc >= INF:
+            continue
+        cost += _late_cost(node, win, c, sc)
+        ec = sc + dc
+        if y < n:
+            ty, ok = _through(node, win, row, p, y, ec, t_cy, False, -1, -1)
+            if not ok or ty > rs[r, y, S_LST]:
+                continue
+            sy = _earliest(node, win, fix, row[y], ty)
+            if sy != rs[r, y, S_EST]:
+                cost += _push(
+                    node, win, fix, rs, row, n, r, y, sy, ret_old, shift1, overtime,
+                    weights[W_OVERTIME], tasks,
+                )  # fmt: skip
+        else:
+            ret, ok = _through(node, win, row, p, n, ec, t_cy, True, -1, -1)
+            if not ok or ret > day_end:
+                continue
+            if overtime:
+                cost += weights[W_OVERTIME] * (max(0, ret - shift1) - max(0, ret_old - shift1))
+        if cost >= best_cost:
+            continue
+        if maxdur < INF:
+            if info[r, I_COMPLEX] == 0 and (t_fix != NONE or not _is_complex(node, fix, c)):
+                length = _vidal_duration(
+                    node, win, fix, rs, row, n, r, shift0, day_end, t_xc, t_cy, c, p, sc,
+                    t_fix != NONE,
+                )  # fmt: skip
+                if length > maxdur:
+                    continue
+            else:
+                ok, exact = _scratch_cost(day, st, c, r, p, t_fix)
+                if not ok:
+                    continue
+                if balance > 0:
+                    exact += balance * (max(other_max, busy + dd + dc) - top)
+                if exact >= best_cost:
+                    continue
+                cost = exact
+        best_cost, best_p, best_start = cost, p, sc
+    return best_cost, best_p, best_start
+
+
+@_compiled
+def _scratch_cost(day: Any, st: Any, c: int, r: int, p: int, t_fix: int) -> tuple[bool, int]:
+    """Route ``r`` with task ``c`` inserted before element ``p`` timed whole in the scratch
+    row: (feasible, cost change without the balance term)."""
+    seq, size, fix, _, _, info = st
+    q = seq.shape[0] - 1
+    n = size[r]
+    seq[q, :p] = seq[r, :p]
+    seq[q, p] = c
+    seq[q, p + 1 : n + 1] = seq[r, p:n]
+    size[q] = n + 1
+    old_fix = fix[c]
+    if t_fix != NONE:
+        fix[c] = t_fix
+    _refresh_as(day, st, q, r)
+    fix[c] = old_fix
+    return info[q, I_OK] == 1, info[q, I_COST] - info[r, I_COST]
+
+
+@_compiled
+def _through_ids(
+    node: IntArray, win: IntArray, b_lo: int, b_hi: int, free: int, tau: int, final: bool
+) -> tuple[int, bool]:
+    """:func:`_through` for the break nodes ``b_lo..b_hi-1`` (an empty route's breaks)."""
+    t = free + tau
+    ok = True
+    for b in range(b_lo, b_hi):
+        w = node[b, N_W0]
+        ext = tau if (b == b_lo and not final) else 0
+        s = max(t, win[w, 0])
+        if s > win[w, 1] + ext:
+            ok = False
+        t = s + node[b, N_DUR]
+    return (free + tau if final else t), ok
+
+
+@_compiled
+def _latest_return_ids(node: IntArray, win: IntArray, b_lo: int, b_hi: int, day_end: int) -> int:
+    """The latest return before the break nodes ``b_lo..b_hi-1`` taken after it; -INF."""
+    latest = INF
+    for b in range(b_hi - 1, b_lo - 1, -1):
+        w = node[b, N_W0]
+        latest = min(win[w, 1], latest - node[b, N_DUR])
+        if latest < win[w, 0]:
+            return -INF
+    return min(day_end, latest)
+
+
+@_compiled
+def _empty_cost(day: Any, st: Any, c: int, r: int, t_fix: int) -> tuple[bool, int, int, int]:
+    """Task ``c`` alone in empty route ``r`` with the engineer's breaks, ``j`` of them before
+    it and the rest after the return (the best ``j``): (feasible, cost change without the
+    balance term, start, ``j``)."""
+    _, dist, node, win, flags, _, route, _, weights = day
+    seq, size, fix, _, _, info = st
+    lc = node[c, N_LOC]
+    tau1 = dist[route[r, R_START], lc]
+    tau2 = dist[lc, route[r, R_END]]
+    b0, b1 = route[r, R_B0], route[r, R_B1]
+    shift0, shift1, day_end = route[r, R_SHIFT0], route[r, R_SHIFT1], route[r, R_DAY_END]
+    base = (tau1 + tau2) * weights[W_TRAVEL] + weights[W_FIXED]
+    if flags[c, r] & NONPREF:
+        base += weights[W_NONPREF]
+    best_ok, best_cost, best_start, best_j = False, NOTHING, 0, -1
+    for j in range(b1 - b0 + 1):
+        ready, ok = _through_ids(node, win, b0, b0 + j, shift0, tau1, False)
+        if not ok:
+            continue
+        if t_fix != NONE:
+            sc = t_fix if ready <= t_fix else INF
+        else:
+            sc = _earliest(node, win, fix, c, ready)
+        if sc >= INF:
+            continue
+        ret, ok = _through_ids(node, win, b0 + j, b1, sc + node[c, N_DUR], tau2, True)
+        if not ok or ret > day_end:
+            continue
+        cost = base + _late_cost(node, win, c, sc) + weights[W_OVERTIME] * max(0, ret - shift1)
+        if route[r, R_MAXDUR] < INF:
+            q = seq.shape[0] - 1
+            m = b1 - b0
+            for k in range(j):
+                seq[q, k] = b0 + k
+            seq[q, j] = c
+            for k in range(j, m):
+                seq[q, k + 1] = b0 + k
+            size[q] = m + 1
+            old_fix = fix[c]
+            if t_fix != NONE:
+                fix[c] = t_fix
+            _refresh_as(day, st, q, r)
+            fix[c] = old_fix
+            if info[q, I_OK] != 1:
+                continue
+            cost = info[q, I_COST]
+        if cost < best_cost or (cost == best_cost and sc < best_start):
+            best_ok, best_cost, best_start, best_j = True, cost, sc, j
+    return best_ok, best_cost, best_start, best_j
+
+
+@_compiled
+def _empty_intervals(day: Any, c: int, r: int, out_lo: IntArray, out_hi: IntArray, at: int) -> int:
+    """Intervals of starts at which task ``c`` fits alone into empty route ``r``, one per
+    split of the engineer's breaks, written at ``out[at:]``; how many."""
+    _, dist, node, win, _, _, route, _, _ = day
+    lc = node[c, N_LOC]
+    tau1 = dist[route[r, R_START], lc]
+    tau2 = dist[lc, route[r, R_END]]
+    b0, b1 = route[r, R_B0], route[r, R_B1]
+    count = 0
+    for j in range(b1 - b0 + 1):
+        ready, ok = _through_ids(node, win, b0, b0 + j, route[r, R_SHIFT0], tau1, False)
+        if not ok:
+            continue
+        latest_end = _latest_return_ids(node, win, b0 + j, b1, route[r, R_DAY_END]) - tau2
+        if ready <= latest_end - node[c, N_DUR]:
+            out_lo[at + count] = ready
+            out_hi[at + count] = latest_end - node[c, N_DUR]
+            count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------
+# Changing a route
+# --------------------------------------------------------------------------------------------
+
+
+@_compiled
+def _insert(day: Any, st: Any, c: int, r: int, p: int, t_fix: int, j: int) -> None:
+    """Put task ``c`` into route ``r`` before element ``p`` (an empty route gets its breaks:
+    ``j`` before the task, the rest after), started at ``t_fix`` unless NONE; refresh it."""
+    route = day[6]
+    seq, size, fix = st[0], st[1], st[2]
+    n = size[r]
+    if n == 0:
+        b0, b1 = route[r, R_B0], route[r, R_B1]
+        m = b1 - b0
+        for k in range(j):
+            seq[r, k] = b0 + k
+        seq[r, j] = c
+        for k in range(j, m):
+            seq[r, k + 1] = b0 + k
+        size[r] = m + 1
+    else:
+        for k in range(n, p, -1):
+            seq[r, k] = seq[r, k - 1]
+        seq[r, p] = c
+        size[r] = n + 1
+    if t_fix != NONE:
+        fix[c] = t_fix
+    _refresh(day, st, r)
+
+
+@_compiled
+def _strip(tasks: int, node: IntArray, seq: IntArray, size: IntArray, where: IntArray,
+           r: int, gone: np.ndarray) -> None:  # fmt: skip
+    """Remove from route ``r`` every break and every task of a job marked in ``gone``
+    (no refresh); they are left out."""
+    n = size[r]
+    w = 0
+    for i in range(n):
+        c = seq[r, i]
+        if c >= tasks or gone[node[c, N_JOB]]:
+            where[c, 0] = -1
+        else:
+            seq[r, w] = c
+            w += 1
+    size[r] = w
+
+
+@_compiled
+def _place_breaks(day: Any, st: Any, r: int) -> bool:
+    """Put route ``r``'s breaks (it has no breaks) back in order, each where it delays the
+    next task least (after the return when it fits there; ties at random); refresh the
+    route. False when a break fits nowhere. A route without tasks gets none."""
+    tasks, dist, node, win, _, _, route, _, _ = day
+    seq, size, fix, rs, _, _ = st
+    _refresh(day, st, r)
+    if size[r] == 0:
+        return True
+    lo = 0
+    start_loc, end_loc, shift0 = route[r, R_START], route[r, R_END], route[r, R_SHIFT0]
+    for b in range(route[r, R_B0], route[r, R_B1]):
+        n = size[r]
+        row = seq[r]
+        best_p, best_push, best_key = -1, INF, 2.0
+        for p in range(lo, n + 1):
+            x = rs[r, p, S_PTASK]
+            y = rs[r, p, S_NTASK]
+            lx = start_loc if x < 0 else node[row[x], N_LOC]
+            ly = end_loc if y >= n else node[row[y], N_LOC]
+            free = shift0 if x < 0 else rs[r, x, S_EST] + node[row[x], N_DUR]
+            ready, ok = _through(node, win, row, x + 1, y, free, dist[lx, ly], y >= n, p, b)
+            if not ok:
+                continue
+            if y < n:
+                if ready > rs[r, y, S_LST]:
+                    continue
+                push = _earliest(node, win, fix, row[y], ready) - rs[r, y, S_EST]
+            else:
+                push = 0
+            key = np.random.random()
+            if push < best_push or (push == best_push and key < best_key):
+                best_p, best_push, best_key = p, push, key
+        if best_p < 0:
+            return False
+        for k in range(n, best_p, -1):
+            seq[r, k] = seq[r, k - 1]
+        seq[r, best_p] = b
+        size[r] = n + 1
+        _refresh(day, st, r)
+        lo = best_p + 1
+    _ = tasks
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Jobs needing several engineers: k routes and one start
+# --------------------------------------------------------------------------------------------
+
+
+@_compiled
+def _start_interval(day: Any, st: Any, c: int, r: int, p: int) -> tuple[int, int]:
+    """The starts ``[lo, hi]`` at which task ``c`` (ignoring its own windows) fits into
+    non-empty route ``r`` before element ``p``; lo > hi when none."""
+    _, dist, node, win, _, _, route, _, _ = day
+    seq, size, _, rs, _, _ = st
+    row = seq[r]
+    n = size[r]
+    x = rs[r, p, S_PTASK]
+    y = rs[r, p, S_NTASK]
+    lx = route[r, R_START] if x < 0 else node[row[x], N_LOC]
+    free = route[r, R_SHIFT0] if x < 0 else rs[r, x, S_EST] + node[row[x], N_DUR]
+    ly = route[r, R_END] if y >= n else node[row[y], N_LOC]
+    t_xc = dist[lx, node[c, N_LOC]]
+    t_cy = dist[node[c, N_LOC], ly]
+    ready, ok = _through(node, win, row, x + 1, p, free, t_xc, False, -1, -1)
+    if not ok:
+        return 1, 0
+    if y < n:
+        latest_end = _latest_before_gap(node, win, row, p, y, rs[r, y, S_LST], t_cy, False)
+    else:
+        latest_end = _latest_before_gap(node, win, row, p, n, route[r, R_DAY_END], t_cy, True)
+    return ready, latest_end - node[c, N_DUR]
+
+
+@_compiled
+def _clip_to_windows(
+    node: IntArray, win: IntArray, c: int, lo: int, hi: int, out_lo: IntArray,
+    out_hi: IntArray, at: int,
+) -> int:  # fmt: skip
+    """Write the parts of ``[lo, hi]`` inside task ``c``'s windows at ``out[at:]``; how many."""
+    count = 0
+    last = node[c, N_W1] - 1
+    for w in range(node[c, N_W0], node[c, N_W1]):
+        a = max(lo, win[w, 0])
+        b = min(hi, INF if (node[c, N_SOFT] and w == last) else win[w, 1])
+        if a <= b:
+            out_lo[at + count] = a
+            out_hi[at + count] = b
+            count += 1
+    return count
+
+
+@_compiled
+def _place_job(
+    day: Any,
+    st: Any,
+    j: int,
+    routes: IntArray,
+    n_routes: int,
+    scratch: IntArray,
+    chosen: IntArray,
+) -> tuple[bool, int]:
+    """The cheapest start and routes for job ``j`` (its tasks alike, one engineer each)
+    among ``routes[:n_routes]``: writes (route, position, empty-route break split) per task
+    into ``chosen`` and returns (found, start).
+
+    Each route's places give intervals of feasible starts; every interval's earliest start is
+    tried, taking at it the ``k`` cheapest routes by the costs that do not depend on the
+    start (driving, preference, fixed cost); the start chosen is then priced exactly, and a
+    route that does not fit after all is skipped."""
+    _, dist, node, win, flags, jobs, route, _, weights = day
+    seq, size, _, rs, _, info = st
+    k = jobs[j, J_COUNT]
+    c = jobs[j, J_FIRST]
+    cand_r, cand_p, cand_lo, cand_hi, cand_cost = (
+        scratch[0], scratch[1], scratch[2], scratch[3], scratch[4],
+    )  # fmt: skip
+    pick_cost, pick_r, pick_p = scratch[5], scratch[6], scratch[7]
+    m = 0
+    limit = cand_r.shape[0] - 8
+    for t in range(n_routes):
+        r = routes[t]
+        if not flags[c, r] & ALLOWED or info[r, I_LOAD] + node[c, N_LOAD] > route[r, R_CAP]:
+            continue
+        n = size[r]
+        row = seq[r]
+        pref = weights[W_NONPREF] if flags[c, r] & NONPREF else 0
+        if n == 0:
+            lc = node[c, N_LOC]
+            tau = dist[route[r, R_START], lc] + dist[lc, route[r, R_END]]
+            const = tau * weights[W_TRAVEL] + weights[W_FIXED] + pref
+            got = _empty_intervals(day, c, r, pick_cost, pick_p, 0)
+            for g in range(got):
+                if m >= limit:
+                    break
+                cnt = _clip_to_windows(node, win, c, pick_cost[g], pick_p[g], cand_lo, cand_hi, m)
+                for h in range(cnt):
+                    cand_r[m + h] = r
+                    cand_p[m + h] = 0
+                    cand_cost[m + h] = const
+                m += cnt
+            continue
+        for p in range(n + 1):
+            if m >= limit:
+                break
+            lo, hi = _start_interval(day, st, c, r, p)
+            if lo > hi:
+                continue
+            x = rs[r, p, S_PTASK]
+            y = rs[r, p, S_NTASK]
+            lx = route[r, R_START] if x < 0 else node[row[x], N_LOC]
+            ly = route[r, R_END] if y >= n else node[row[y], N_LOC]
+            lc = node[c, N_LOC]
+            const = (dist[lx, lc] + dist[lc, ly] - dist[lx, ly]) * weights[W_TRAVEL] + pref
+            cnt = _clip_to_windows(node, win, c, lo, hi, cand_lo, cand_hi, m)
+            for h in range(cnt):
+                cand_r[m + h] = r
+                cand_p[m + h] = p
+                cand_cost[m + h] = const
+            m += cnt
+    if m == 0:
+        return False, 0
+    best_total = NOTHING
+    best_t = INF
+    for a in range(m):
+        t = cand_lo[a]
+        npick = 0
+        for b in range(m):
+            if cand_lo[b] > t or cand_hi[b] < t:
+                continue
+            r = cand_r[b]
+            found = -1
+            for q in range(npick):
+                if pick_r[q] == r:
+                    found = q
+                    break
+            if found < 0:
+                pick_r[npick] = r
+                pick_cost[npick] = cand_cost[b]
+                npick += 1
+            elif cand_cost[b] < pick_cost[found]:
+                pick_cost[found] = cand_cost[b]
+        if npick < k:
+            continue
+        order = np.argsort(pick_cost[:npick])
+        total = 0
+        for q in range(k):
+            total += pick_cost[order[q]]
+        if total < best_total or (total == best_total and t < best_t):
+            best_total, best_t = total, t
+    if best_t >= INF:
+        return False, 0
+    # The chosen start: the cheapest place per route again, then the exact check.
+    t = best_t
+    npick = 0
+    for b in range(m):
+        if cand_lo[b] > t or cand_hi[b] < t:
+            continue
+        r = cand_r[b]
+        found = -1
+        for q in range(npick):
+            if pick_r[q] == r:
+                found = q
+                break
+        if found < 0:
+            pick_r[npick] = r
+            pick_p[npick] = cand_p[b]
+            pick_cost[npick] = cand_cost[b]
+            npick += 1
+        elif cand_cost[b] < pick_cost[found]:
+            pick_cost[found] = cand_cost[b]
+            pick_p[found] = cand_p[b]
+    order = np.argsort(pick_cost[:npick])
+    placed = 0
+    for q in range(npick):
+        if placed == k:
+            break
+        r = pick_r[order[q]]
+        p = pick_p[order[q]]
+        if size[r] == 0:
+            ok, _, _, split = _empty_cost(day, st, c, r, t)
+        else:
+            _cost, pos, _ = _best_in_route(day, st, c, r, t, NOTHING, False, 0, 0)
+            ok = pos >= 0
+            p = pos
+            split = -1
+        if not ok:
+            continue
+        chosen[3 * placed] = r
+        chosen[3 * placed + 1] = p
+        chosen[3 * placed + 2] = split
+        placed += 1
+    return placed == k, t
+
+
+# --------------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------------
+
+
+@_compiled
+def _balance(info: IntArray, k: int) -> tuple[int, int, int]:
+    """The longest working time of the routes with tasks (seconds), its route, and the
+    second longest."""
+    top, top_r, second = 0, -1, 0
+    for r in range(k):
+        if info[r, I_TASKS] == 0:
+            continue
+        b = info[r, I_BUSY]
+        if b > top:
+            second = top
+            top, top_r = b, r
+        elif b > second:
+            second = b
+    return top, top_r, second
+
+
+@_compiled
+def _insert_single(
+    day: Any,
+    st: Any,
+    c: int,
+    granular: int,
+    seen: IntArray,
+    kind_seen: IntArray,
+    stamp: int,
+    scan: IntArray,
+    bal: IntArray,
+) -> int:
+    """Put task ``c`` (a job of its own) at its cheapest place: first among the routes of its
+    nearest tasks and one empty route of each kind (and every empty route it prefers), then
+    among all routes when none of those fits. The route used, or -1 (left out)."""
+    _, dist, node, _, flags, _, route, near, weights = day
+    _seq, size, _, _, where, info = st
+    k = route.shape[0]
+    n_scan = 0
+    for jn in range(min(granular, near.shape[1])):
+        r = where[near[c, jn], 0]
+        if r >= 0 and seen[r] != stamp:
+            seen[r] = stamp
+            scan[n_scan] = r
+            n_scan += 1
+    for r in range(k):
+        if size[r] != 0 or not flags[c, r] & ALLOWED or seen[r] == stamp:
+            continue
+        kd = route[r, R_KIND]
+        preferred = node[c, N_PREF] != 0 and not flags[c, r] & NONPREF
+        if kind_seen[kd] != stamp or preferred:
+            kind_seen[kd] = stamp
+            seen[r] = stamp
+            scan[n_scan] = r
+            n_scan += 1
+    best_cost, best_r, best_p, best_split = NOTHING, -1, -1, -1
+    for wide in range(2):
+        if wide == 1:
+            if best_r >= 0:
+                break
+            n_scan = 0
+            for r in range(k):
+                if seen[r] != stamp:
+                    scan[n_scan] = r
+                    n_scan += 1
+        for t in range(n_scan):
+            r = scan[t]
+            if not flags[c, r] & ALLOWED or info[r, I_LOAD] + node[c, N_LOAD] > route[r, R_CAP]:
+                continue
+            other = bal[2] if bal[1] == r else bal[0]
+            if size[r] == 0:
+                ok, cost, _, split = _empty_cost(day, st, c, r, NONE)
+                if not ok or np.random.random() < 0.01:
+                    continue
+                if weights[W_BALANCE] > 0:
+                    lc = node[c, N_LOC]
+                    tau = dist[route[r, R_START], lc] + dist[lc, route[r, R_END]]
+                    cost += weights[W_BALANCE] * (max(other, tau + node[c, N_DUR]) - bal[0])
+                if cost < best_cost:
+                    best_cost, best_r, best_p, best_split = cost, r, 0, split
+            else:
+                cost, p, _ = _best_in_route(day, st, c, r, NONE, best_cost, True, other, bal[0])
+                if p >= 0:
+                    best_cost, best_r, best_p, best_split = cost, r, p, -1
+    if best_r < 0:
+        return -1
+    _insert(day, st, c, best_r, best_p, NONE, best_split)
+    return best_r
+
+
+@_compiled
+def _insert_job(
+    day: Any,
+    st: Any,
+    j: int,
+    granular: int,
+    seen: IntArray,
+    kind_seen: IntArray,
+    stamp: int,
+    scan: IntArray,
+    scratch: IntArray,
+    chosen: IntArray,
+) -> bool:
+    """Put job ``j`` needing several engineers where its tasks cost least together: among
+    the routes of its nearest tasks and up to ``k`` empty routes of each kind, then among
+    all routes."""
+    _, _, _, _, _, jobs, route, near, _ = day
+    size, where = st[1], st[4]
+    k = route.shape[0]
+    c = jobs[j, J_FIRST]
+    need = jobs[j, J_COUNT]
+    n_scan = 0
+    for jn in range(min(granular, near.shape[1])):
+        r = where[near[c, jn], 0]
+        if r >= 0 and seen[r] != stamp:
+            seen[r] = stamp
+            scan[n_scan] = r
+            n_scan += 1
+    for r in range(k):
+        kind_seen[r] = 0
+    for r in range(k):
+        kd = route[r, R_KIND]
+        if size[r] == 0 and seen[r] != stamp and kind_seen[kd] < need:
+            kind_seen[kd] += 1
+            seen[r] = stamp
+            scan[n_scan] = r
+            n_scan += 1
+    found, t = _place_job(day, st, j, scan, n_scan, scratch, chosen)
+    if not found:
+        for r in range(k):
+            scan[r] = r
+        found, t = _place_job(day, st, j, scan, k, scratch, chosen)
+    if not found:
+        return False
+    for q in range(need):
+        _insert(day, st, c + q, chosen[3 * q], chosen[3 * q + 1], t, chosen[3 * q + 2])
+    return True
+
+
+@_compiled
+def _keep(
+    seq: IntArray,
+    size: IntArray,
+    fix: IntArray,
+    best_seq: IntArray,
+    best_size: IntArray,
+    best_fix: IntArray,
+    k: int,
+) -> None:
+    """Copy the routes (their elements only, not the whole width) into the best ones."""
+    for r in range(k):
+        best_seq[r, : size[r]] = seq[r, : size[r]]
+        best_size[r] = size[r]
+    best_fix[:] = fix
 
 
 @_compiled
 def search(
-    dist: IntArray,
-    loc: IntArray,
-    service: IntArray,
-    open_: IntArray,
-    close: IntArray,
-    demand: IntArray,
-    penalty: IntArray,
-    allowed: BoolArray,
-    start_loc: IntArray,
-    end_loc: IntArray,
-    shift_open: IntArray,
-    shift_close: IntArray,
-    max_duration: IntArray,
-    capacity: IntArray,
-    kind: IntArray,
-    travel_cost: int,
-    fixed_cost: int,
-    near: IntArray,
-    granular: int,
-    seq: IntArray,
-    size: IntArray,
-    best_seq: IntArray,
-    best_size: IntArray,
-    best_cost: int,
+    day: Any,
+    st: Any,
+    cur: Any,
+    best: Any,
     iterations: int,
     temperature: float,
     cooling: float,
     removals: float,
     max_string: int,
+    granular: int,
 ) -> tuple[int, int, float]:
-    """Run ``iterations`` SISR iterations from the routes ``seq``/``size`` (changed in place:
-    the current solution) and keep the best in ``best_seq``/``best_size``.
-
-    Route ``r`` serves ``seq[r, :size[r]]`` (visit indices); ``near[c]`` lists visits by
-    distance from ``c``. The temperature (cost units) is multiplied by ``cooling`` after each
-    iteration. ``best_cost`` is the objective of ``best_seq`` (cost units; ``NOTHING`` when
-    there is none yet), which is overwritten only by a better solution. Returns (current
-    objective, best objective, final temperature).
+    """Run ``iterations`` SISR iterations from the solution in ``st`` (refreshed) and return
+    (penalty units, cost) of the current solution and the final temperature. The best
+    solution found goes to ``best`` = (seq, size, fix, objective) whenever it beats
+    ``best``'s objective ([penalty units, cost]); ``cur`` = (seq, size, fix) is room for the
+    current solution. The temperature (cost units) is multiplied by ``cooling`` after each
+    iteration.
     """
-    m = loc.shape[0]
-    k = start_loc.shape[0]
-    width = seq.shape[1]
-    # The current solution (seq/size) and a candidate worked on in place.
-    cand = seq.copy()
-    cand_size = size.copy()
-    locs = np.zeros((k, width + 2), dtype=np.int64)
-    fwd = np.zeros((k, width + 2, 3), dtype=np.int64)
-    bwd = np.zeros((k, width + 2, 3), dtype=np.int64)
-    route_of = -np.ones(m, dtype=np.int64)
-    pos_of = -np.ones(m, dtype=np.int64)
-    cur_route_of = -np.ones(m, dtype=np.int64)
-    drive = np.zeros(k, dtype=np.int64)
-    load = np.zeros(k, dtype=np.int64)
+    tasks, dist, node, _, _, jobs, route, near, weights = day
+    seq, size, fix, _, where, info = st
+    cur_seq, cur_size, cur_fix = cur
+    best_seq, best_size, best_fix, best_obj = best
+    base = weights[W_BASE]
+    k = route.shape[0]
+    n_jobs = jobs.shape[0]
+    _keep(seq, size, fix, cur_seq, cur_size, cur_fix, k)
+    route_cost = np.zeros(k, dtype=np.int64)
     for r in range(k):
-        dr, _, _ = _refresh(
-            r, cand, cand_size, locs, fwd, bwd, dist, loc, service, open_, close,
-            start_loc, end_loc, shift_open, shift_close, route_of, pos_of,
-        )  # fmt: skip
-        drive[r] = dr
-        total_load = 0
-        for i in range(cand_size[r]):
-            total_load += demand[cand[r, i]]
-        load[r] = total_load
-    cur_route_of[:] = route_of
-
-    used = 0
-    for r in range(k):
-        if cand_size[r] > 0:
-            used += 1
-    current = drive.sum() * travel_cost + used * fixed_cost
-    for c in range(m):
-        if route_of[c] < 0:
-            current += penalty[c]
-    best = best_cost
-    if current < best:
-        best = current
-        _keep(seq, size, best_seq, best_size)
-    cur_drive = drive.copy()
-    cur_load = load.copy()
+        route_cost[r] = info[r, I_COST]
+    total_routes = route_cost.sum()
+    pen = 0
+    served = np.zeros(n_jobs, dtype=np.bool_)
+    for j in range(n_jobs):
+        served[j] = where[jobs[j, J_FIRST], 0] >= 0
+        if not served[j]:
+            pen += jobs[j, J_PEN]
+    bal = np.zeros(3, dtype=np.int64)
+    top, _, _ = _balance(info, k)
+    cost = total_routes + weights[W_BALANCE] * top
+    if _less(pen, cost, best_obj[0], best_obj[1], base):
+        best_obj[0], best_obj[1] = pen, cost
+        _keep(seq, size, fix, best_seq, best_size, best_fix, k)
     touched = np.zeros(k, dtype=np.bool_)
     touched_list = np.empty(k, dtype=np.int64)
-    removed = np.empty(m, dtype=np.int64)
-    keys = np.empty(m, dtype=np.float64)
-    seen = np.zeros(k, dtype=np.int64)  # == stamp: route already listed for this visit
-    kind_seen = np.zeros(k, dtype=np.int64)
-    scan = np.empty(k, dtype=np.int64)
+    gone = np.zeros(max(1, n_jobs), dtype=np.bool_)
+    todo = np.empty(max(1, n_jobs), dtype=np.int64)
+    keys = np.empty(max(1, n_jobs), dtype=np.float64)
+    seen = np.zeros(k + 1, dtype=np.int64)
+    kind_seen = np.zeros(k + 1, dtype=np.int64)
+    scan = np.empty(k + 1, dtype=np.int64)
+    most_windows = 1
+    for c in range(tasks):
+        most_windows = max(most_windows, node[c, N_W1] - node[c, N_W0])
+    room = (int(size.sum()) + 2 * k + 8) * (most_windows + 2) + (node.shape[0] + 8) * 2
+    scratch = np.empty((8, room), dtype=np.int64)
+    most = 1
+    for j in range(n_jobs):
+        most = max(most, jobs[j, J_COUNT])
+    chosen = np.empty(3 * most + 3, dtype=np.int64)
     stamp = 0
-    served_count = 0
+    served_tasks = 0
+    used = 0
     for r in range(k):
-        served_count += cand_size[r]
-    avg_len = max(1.0, served_count / max(1, used))
+        served_tasks += info[r, I_TASKS]
+        used += 1 if info[r, I_TASKS] > 0 else 0
+    avg_len = max(1.0, served_tasks / max(1, used))
     string_max = min(float(max_string), avg_len)
     routes_max = 4.0 * removals / (1.0 + string_max) - 1.0
-    neighbours = near.shape[1]
     temp = temperature
     for _ in range(iterations):
         n_touched = 0
-        n_removed = 0
-        # Ruin: strings from routes that pass near a random served visit.
-        if served_count > 0:
-            start = np.random.randint(m)
-            while route_of[start] < 0:
-                start = np.random.randint(m)
+        n_todo = 0
+        # Ruin: strings from routes that pass near a random served task.
+        start = -1
+        if served_tasks > 0:
+            for _try in range(64):
+                s0 = np.random.randint(tasks)
+                if where[s0, 0] >= 0 and not node[s0, N_FROZEN]:
+                    start = s0
+                    break
+        if start >= 0:
             ruin_routes = int(np.random.uniform(1.0, routes_max + 1.0))
             ruined = 0
-            for j in range(-1, neighbours):
-                c = start if j < 0 else near[start, j]
-                r = route_of[c]
-                if r < 0 or touched[r]:
+            for jn in range(-1, near.shape[1]):
+                c = start if jn < 0 else near[start, jn]
+                r = where[c, 0]
+                if r < 0 or touched[r] or node[c, N_FROZEN]:
                     continue
-                n = cand_size[r]
-                length = int(np.random.uniform(1.0, min(float(n), string_max) + 1.0))
-                length = min(length, n)
-                p = pos_of[c]
-                first = p - np.random.randint(length)
-                first = max(0, min(first, n - length))
-                for i in range(first, first + length):
-                    removed[n_removed] = cand[r, i]
-                    route_of[cand[r, i]] = -1
-                    load[r] -= demand[cand[r, i]]
-                    n_removed += 1
-                for i in range(first + length, n):
-                    cand[r, i - length] = cand[r, i]
-                cand_size[r] = n - length
+                tasks_r = info[r, I_TASKS]
+                length = int(np.random.uniform(1.0, min(float(tasks_r), string_max) + 1.0))
+                length = min(length, tasks_r)
+                rank = 0
+                for i in range(where[c, 1]):
+                    if seq[r, i] < tasks:
+                        rank += 1
+                first = rank - np.random.randint(length)
+                first = max(0, min(first, tasks_r - length))
+                rank = 0
+                for i in range(size[r]):
+                    b = seq[r, i]
+                    if b >= tasks:
+                        continue
+                    if first <= rank < first + length and not node[b, N_FROZEN]:
+                        jj = node[b, N_JOB]
+                        if not gone[jj]:
+                            gone[jj] = True
+                            todo[n_todo] = jj
+                            n_todo += 1
+                    rank += 1
                 touched[r] = True
                 touched_list[n_touched] = r
                 n_touched += 1
                 ruined += 1
                 if ruined >= ruin_routes:
                     break
-        for t in range(n_touched):
-            r = touched_list[t]
-            drive[r], _, _ = _refresh(
-                r, cand, cand_size, locs, fwd, bwd, dist, loc, service, open_, close,
-                start_loc, end_loc, shift_open, shift_close, route_of, pos_of,
-            )  # fmt: skip
-        # Visits left out before are tried again every iteration.
-        for c in range(m):
-            if route_of[c] < 0 and cur_route_of[c] < 0:
-                removed[n_removed] = c
-                n_removed += 1
-        # Recreate: in a random one of SISR's orders, each at its cheapest place.
+        # Take the jobs out of every route holding one of their tasks; put breaks back.
+        for q in range(n_todo):
+            jj = todo[q]
+            for t in range(jobs[jj, J_FIRST], jobs[jj, J_FIRST] + jobs[jj, J_COUNT]):
+                r = where[t, 0]
+                if r >= 0 and not touched[r]:
+                    touched[r] = True
+                    touched_list[n_touched] = r
+                    n_touched += 1
+                if jobs[jj, J_COUNT] > 1:
+                    fix[t] = NONE
+        for q in range(n_touched):
+            r = touched_list[q]
+            _strip(tasks, node, seq, size, where, r, gone)
+            if not _place_breaks(day, st, r):
+                info[r, I_OK] = 0
+        # Jobs left out before are tried again every iteration.
+        for jj in range(n_jobs):
+            if not served[jj] and not gone[jj]:
+                gone[jj] = True
+                todo[n_todo] = jj
+                n_todo += 1
+        # Recreate, in a random one of SISR's orders (the largest jobs first in one).
         order = np.random.randint(11)
-        for i in range(n_removed):
-            c = removed[i]
+        for q in range(n_todo):
+            jj = todo[q]
+            c = jobs[jj, J_FIRST]
             if order < 4:
-                keys[i] = np.random.random()
+                keys[q] = np.random.random()
             elif order < 8:
-                keys[i] = -float(demand[c]) - np.random.random() * 1e-3
+                keys[q] = -float(jobs[jj, J_COUNT] * node[c, N_DUR]) - np.random.random() * 1e-3
             elif order < 10:
-                keys[i] = -float(dist[start_loc[0], loc[c]]) - np.random.random() * 1e-3
+                keys[q] = -float(dist[route[0, R_START], node[c, N_LOC]]) - np.random.random()
             else:
-                keys[i] = float(dist[start_loc[0], loc[c]]) + np.random.random() * 1e-3
-        ranked = np.argsort(keys[:n_removed])
-        for i in range(n_removed):
-            c = removed[ranked[i]]
-            # Routes passing near the visit, and one empty route of each kind; all routes
-            # only when none of those has a place.
+                keys[q] = float(dist[route[0, R_START], node[c, N_LOC]]) + np.random.random()
+        ranked = np.argsort(keys[:n_todo])
+        if weights[W_BALANCE] > 0:
+            bal[0], bal[1], bal[2] = _balance(info, k)
+        for q in range(n_todo):
+            jj = todo[ranked[q]]
             stamp += 1
-            n_scan = 0
-            for j in range(min(granular, neighbours)):
-                r = route_of[near[c, j]]
-                if r >= 0 and seen[r] != stamp:
-                    seen[r] = stamp
-                    scan[n_scan] = r
-                    n_scan += 1
-            for r in range(k):
-                empty = cand_size[r] == 0 and allowed[c, r]
-                if empty and seen[r] != stamp and kind_seen[kind[r]] != stamp:
-                    kind_seen[kind[r]] = stamp
-                    seen[r] = stamp
-                    scan[n_scan] = r
-                    n_scan += 1
-            best_delta, best_r, best_p = NOTHING, -1, -1
-            for wide in range(2):
-                if wide == 1:
-                    if best_r >= 0:
-                        break
-                    n_scan = 0
-                    for r in range(k):
-                        if seen[r] != stamp:
-                            scan[n_scan] = r
-                            n_scan += 1
-                for t in range(n_scan):
-                    r = scan[t]
-                    if not allowed[c, r] or load[r] + demand[c] > capacity[r]:
-                        continue
-                    best_delta, p = _cheapest(
-                        c, r, best_delta, cand_size, locs, fwd, bwd, dist, loc, service,
-                        open_, close, max_duration, travel_cost, fixed_cost,
-                    )  # fmt: skip
-                    if p >= 0:
-                        best_r, best_p = r, p
-            if best_r < 0:
-                continue  # left out
-            r, n = best_r, cand_size[best_r]
-            for q in range(n, best_p, -1):
-                cand[r, q] = cand[r, q - 1]
-            cand[r, best_p] = c
-            cand_size[r] = n + 1
-            load[r] += demand[c]
-            drive[r], _, _ = _refresh(
-                r, cand, cand_size, locs, fwd, bwd, dist, loc, service, open_, close,
-                start_loc, end_loc, shift_open, shift_close, route_of, pos_of,
-            )  # fmt: skip
-            if not touched[r]:
-                touched[r] = True
-                touched_list[n_touched] = r
-                n_touched += 1
-        # Price the candidate; a ruined route that no longer fits (a road matrix need not
-        # obey the triangle inequality) rejects it.
+            if jobs[jj, J_COUNT] == 1:
+                r = _insert_single(
+                    day, st, jobs[jj, J_FIRST], granular, seen, kind_seen, stamp, scan, bal
+                )
+                if r >= 0 and not touched[r]:
+                    touched[r] = True
+                    touched_list[n_touched] = r
+                    n_touched += 1
+            elif _insert_job(day, st, jj, granular, seen, kind_seen, stamp, scan, scratch, chosen):
+                for t in range(jobs[jj, J_FIRST], jobs[jj, J_FIRST] + jobs[jj, J_COUNT]):
+                    r = where[t, 0]
+                    if not touched[r]:
+                        touched[r] = True
+                        touched_list[n_touched] = r
+                        n_touched += 1
+            if weights[W_BALANCE] > 0:
+                bal[0], bal[1], bal[2] = _balance(info, k)
+        # Price the candidate.
         feasible = True
-        new = current
-        for t in range(n_touched):
-            r = touched_list[t]
-            _, fits, dur = _refresh(
-                r, cand, cand_size, locs, fwd, bwd, dist, loc, service, open_, close,
-                start_loc, end_loc, shift_open, shift_close, route_of, pos_of,
-            )  # fmt: skip
-            if not fits or dur > max_duration[r]:
+        new_routes = total_routes
+        for q in range(n_touched):
+            r = touched_list[q]
+            if info[r, I_OK] != 1:
                 feasible = False
-            new += (drive[r] - cur_drive[r]) * travel_cost
-        # Fixed costs and penalties: recount (cheap next to the insertions).
-        used_before = 0
-        used_after = 0
-        for t in range(n_touched):
-            r = touched_list[t]
-            used_before += size[r] > 0
-            used_after += cand_size[r] > 0
-        new += (used_after - used_before) * fixed_cost
-        for i in range(n_removed):
-            c = removed[i]
-            if route_of[c] < 0:
-                new += penalty[c]
-            if cur_route_of[c] < 0:
-                new -= penalty[c]
-        threshold = current - temp * np.log(np.random.random() + 1e-300)
-        if feasible and new < threshold:
-            for t in range(n_touched):
-                r = touched_list[t]
-                n = cand_size[r]
-                seq[r, :n] = cand[r, :n]
-                size[r] = n
-                cur_drive[r] = drive[r]
-                cur_load[r] = load[r]
-            for i in range(n_removed):
-                cur_route_of[removed[i]] = route_of[removed[i]]
-            current = new
-            served_count = 0
-            for c in range(m):
-                served_count += cur_route_of[c] >= 0
-            if current < best:
-                best = current
-                _keep(seq, size, best_seq, best_size)
+            new_routes += info[r, I_COST] - route_cost[r]
+        new_cost = new_routes
+        if weights[W_BALANCE] > 0:
+            top, _, _ = _balance(info, k)
+            new_cost += weights[W_BALANCE] * top
+        new_pen = pen
+        for q in range(n_todo):
+            jj = todo[q]
+            now = where[jobs[jj, J_FIRST], 0] >= 0
+            if now and not served[jj]:
+                new_pen -= jobs[jj, J_PEN]
+            elif served[jj] and not now:
+                new_pen += jobs[jj, J_PEN]
+        threshold = -temp * np.log(np.random.random() + 1e-300)
+        accept = feasible and (
+            _less(new_pen, new_cost, pen, cost, base)
+            or _gap(new_pen, new_cost, pen, cost, base) < threshold
+        )
+        if accept:
+            for q in range(n_touched):
+                r = touched_list[q]
+                cur_seq[r, : size[r]] = seq[r, : size[r]]
+                cur_size[r] = size[r]
+                route_cost[r] = info[r, I_COST]
+            for q in range(n_todo):
+                jj = todo[q]
+                served[jj] = where[jobs[jj, J_FIRST], 0] >= 0
+                for t in range(jobs[jj, J_FIRST], jobs[jj, J_FIRST] + jobs[jj, J_COUNT]):
+                    cur_fix[t] = fix[t]
+            pen, cost, total_routes = new_pen, new_cost, new_routes
+            served_tasks = 0
+            for r in range(k):
+                served_tasks += info[r, I_TASKS]
+            if _less(pen, cost, best_obj[0], best_obj[1], base):
+                best_obj[0], best_obj[1] = pen, cost
+                _keep(seq, size, fix, best_seq, best_size, best_fix, k)
         else:
-            for t in range(n_touched):
-                r = touched_list[t]
-                n = size[r]
-                cand[r, :n] = seq[r, :n]
-                cand_size[r] = n
-                drive[r] = cur_drive[r]
-                load[r] = cur_load[r]
-            for i in range(n_removed):
-                route_of[removed[i]] = cur_route_of[removed[i]]
-            for t in range(n_touched):
-                r = touched_list[t]
-                _refresh(
-                    r, cand, cand_size, locs, fwd, bwd, dist, loc, service, open_, close,
-                    start_loc, end_loc, shift_open, shift_close, route_of, pos_of,
-                )  # fmt: skip
-        for t in range(n_touched):
-            touched[touched_list[t]] = False
+            for q in range(n_todo):
+                jj = todo[q]
+                for t in range(jobs[jj, J_FIRST], jobs[jj, J_FIRST] + jobs[jj, J_COUNT]):
+                    where[t, 0] = -1
+                    fix[t] = cur_fix[t]
+            for q in range(n_touched):
+                r = touched_list[q]
+                for i in range(size[r]):
+                    where[seq[r, i], 0] = -1
+            for q in range(n_touched):
+                r = touched_list[q]
+                size[r] = cur_size[r]
+                seq[r, : size[r]] = cur_seq[r, : size[r]]
+                _refresh(day, st, r)
+        for q in range(n_touched):
+            touched[touched_list[q]] = False
+        for q in range(n_todo):
+            gone[todo[q]] = False
         temp *= cooling
-    return current, best, temp
+    return pen, cost, temp
+
+
+@_compiled
+def refresh_all(day: Any, st: Any) -> None:
+    """Recompute every route's summaries and where each node is (before a search)."""
+    st[4][:, 0] = -1
+    for r in range(day[6].shape[0]):
+        _refresh(day, st, r)
+
+
+@_compiled
+def place_breaks(day: Any, st: Any, r: int) -> bool:
+    """Put route ``r``'s breaks in (it has none yet); False when one fits nowhere."""
+    return _place_breaks(day, st, r)
+
+
+@_compiled
+def evaluate(day: Any, st: Any) -> tuple[bool, int, int]:
+    """The solution in ``st`` (refreshed): (every route feasible, penalty units, cost)."""
+    jobs, route, weights = day[5], day[6], day[8]
+    where, info = st[4], st[5]
+    k = route.shape[0]
+    ok = True
+    total = 0
+    for r in range(k):
+        if info[r, I_OK] != 1:
+            ok = False
+        total += info[r, I_COST]
+    pen = 0
+    for j in range(jobs.shape[0]):
+        if where[jobs[j, J_FIRST], 0] < 0:
+            pen += jobs[j, J_PEN]
+    top, _, _ = _balance(info, k)
+    return ok, pen, total + weights[W_BALANCE] * top
+
+
+@_compiled
+def timetable(day: Any, st: Any, r: int, out: IntArray) -> tuple[int, int]:
+    """Route ``r``'s schedule (refreshed): every start as early as allowed and the departure
+    as late as that allows (the waiting before the first task); when that is longer than the
+    engineer's duration limit, the departure as late as no cost changes (the shortest day,
+    which may start tasks later in their windows). For each element its ready time and start
+    in ``out[i, 0:2]``; returns (departure, return)."""
+    tasks, _, node, win, _, _, route, _, _ = day
+    seq, size, fix, rs, _, info = st
+    n = size[r]
+    row = seq[r]
+    last = rs[r, n, S_PTASK]
+    shift0 = route[r, R_SHIFT0]
+    latest = _departure_delay(node, win, fix, seq, size, rs, r, shift0, tasks)
+    first = n
+    for i in range(n):
+        if row[i] < tasks:
+            first = i
+            break
+    early = 0
+    free = shift0
+    for i in range(min(first + 1, last + 1)):
+        early += rs[r, i, S_EST] - (free + rs[r, i, S_TIN])
+        free = rs[r, i, S_EST] + node[row[i], N_DUR]
+    delay = min(latest, early)
+    if info[r, I_RET] - (shift0 + delay) > route[r, R_MAXDUR]:
+        delay = latest
+    departure = shift0 + delay
+    free = departure
+    for i in range(last + 1):
+        c = row[i]
+        t = free + rs[r, i, S_TIN]
+        s = _earliest(node, win, fix, c, t) if c < tasks else max(t, win[node[c, N_W0], 0])
+        out[i, 0] = t
+        out[i, 1] = s
+        free = s + node[c, N_DUR]
+    t = info[r, I_RET]
+    for i in range(last + 1, n):
+        out[i, 0] = t
+        out[i, 1] = max(t, win[node[row[i], N_W0], 0])
+        t = out[i, 1] + node[row[i], N_DUR]
+    return departure, info[r, I_RET]

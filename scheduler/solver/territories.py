@@ -27,8 +27,6 @@ import numpy.typing as npt
 from scheduler.domain import Problem, Visit
 from scheduler.travel import Matrix
 
-# Visits per territory aimed at: OR-Tools' local search stays quick up to a few hundred.
-TERRITORY_SIZE = 250
 # Engineers whose reach to a territory differs by less than this fraction count as equally
 # near (one service centre), and are shared out by the skills each territory needs.
 REACH_TIE = 0.02
@@ -42,7 +40,7 @@ class Territory:
     visits: tuple[str, ...]
 
 
-def territory_count(visits: int, engineers: int, size: int = TERRITORY_SIZE) -> int:
+def territory_count(visits: int, engineers: int, size: int) -> int:
     """How many territories for ``visits`` visits: about ``size`` visits each, at most one
     per engineer."""
     return max(1, min(engineers, math.ceil(visits / size)))
@@ -171,8 +169,10 @@ def split_into_territories(
     visits: Sequence[Visit],
     serviceable: Mapping[str, Sequence[str]],
     k: int,
+    size: int = 250,
 ) -> list[Territory]:
-    """``k`` territories covering ``visits`` and every engineer of ``problem``.
+    """``k`` territories covering ``visits`` and every engineer of ``problem``, none above
+    1.5 x ``size`` visits (OR-Tools' local search stays quick up to a few hundred).
 
     ``serviceable`` maps each visit id to the engineers able to serve it (see
     ``scheduler.explain.serviceable_engineers``); visits nobody can serve must be left out
@@ -184,7 +184,7 @@ def split_into_territories(
     row = problem.location_index()
     vrow = np.array([row[v.location] for v in visits])
     labels = _kmeans(_points(problem, visits), k)
-    labels = _split_large(_points(problem, visits), labels, int(1.5 * TERRITORY_SIZE))
+    labels = _split_large(_points(problem, visits), labels, int(1.5 * size))
     k = int(labels.max()) + 1
     # Work: service plus the drive to the nearest other visit (a per-stop driving estimate).
     sub = matrix[np.ix_(vrow, vrow)].astype(np.float64)

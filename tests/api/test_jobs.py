@@ -3,6 +3,7 @@ failed with a reason, and a restarted server picks its queue up again."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -24,6 +25,7 @@ from api.db.models import PlanJob, utcnow
 from api.main import create_app
 from api.store.plans import claim_plan
 from api.store.queue import reap_stale
+from scheduler.domain import SolveOptions
 from tests.api.conftest import (
     PLAN_REQUEST,
     auth,
@@ -191,11 +193,12 @@ def test_every_solve_may_run_as_many_processes_as_the_server_says(
 def test_a_solve_asks_for_more_processes_only_when_the_server_allows_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int, pools: list[int]
 ) -> None:
-    """A day improved in rounds side by side (any day above ``ROUNDS_ABOVE`` visits, here
-    lowered to 1, with 4 engineers and no solution limit): on a server of one solver process
-    per solve the solve runs in its solver process alone, no process pool asked for; with
-    two it asks for a pool of two (SQLite; solves in this process, threads)."""
-    import scheduler.solver.search as search
+    """A day searched in parts side by side (any day above ``decompose_above`` visits, here
+    lowered to 1, with 4 engineers): on a server of one solver process per solve the solve
+    runs in its solver process alone, no process pool asked for; with two it asks for a pool
+    of two (SQLite; solves in this process, threads)."""
+    import api.routes.plans as plan_routes
+    from api.store.day import solve_options
 
     requested: list[int | None] = []
     start_pool = ProcessPoolExecutor.__init__
@@ -205,16 +208,18 @@ def test_a_solve_asks_for_more_processes_only_when_the_server_allows_them(
         start_pool(pool, max_workers, **kw)
 
     monkeypatch.setattr(ProcessPoolExecutor, "__init__", recording)
-    # A module constant today; when the search's tuning moves into SolveOptions, lower it
-    # there (a test-only wrapper of scheduler.solver.solve can pass such options).
-    monkeypatch.setattr(search, "ROUNDS_ABOVE", 1)
+
+    def split_every_day(options: Any) -> SolveOptions:
+        return dataclasses.replace(solve_options(options), decompose_above=1)
+
+    monkeypatch.setattr(plan_routes, "solve_options", split_every_day)
     settings = settings_for(f"sqlite:///{tmp_path / 'pools.db'}", solver_processes=processes)
     with TestClient(create_app(settings)) as client:
         headers = auth(make_token(client, Role.DISPATCHER))
         seed_day(client, headers)
         for eid in ("e3", "e4"):
             assert client.post("/engineers", json=engineer_body(eid), headers=headers).is_success
-        request = {**PLAN_REQUEST, "options": {"time_limit_s": 2}}  # rounds need no limit
+        request = {**PLAN_REQUEST, "options": {"iterations": 2000}}
         plan_id = client.post("/plans", json=request, headers=headers).json()["id"]
         plan = wait_for_plan(client, plan_id, headers)
     assert plan["status"] == "succeeded", plan["error"]

@@ -221,8 +221,9 @@ def test_empty_plan() -> None:
     assert k.objective == ObjectiveBreakdown(0, 0, 0, 0, 0, 0, 0)
 
 
-def test_a_late_event_counts_its_lateness_once() -> None:
-    """Both engineers start the event 100 s late: 100 late seconds, not 200."""
+def test_a_late_event_counts_the_lateness_of_each_engineer() -> None:
+    """Both engineers start the event 100 s late: 200 late seconds, each priced, as the
+    objective (and both searches) price every stop of a team (scheduler.objective)."""
     problem = make_problem()
     ev = problem.visit("ev")
     late_ev = dataclasses.replace(ev, soft_windows=True, lateness_cost=3)
@@ -237,7 +238,7 @@ def test_a_late_event_counts_its_lateness_once() -> None:
         unassigned=(),
     )
     k = compute_kpis(problem, plan, MATRIX)
-    assert (k.lateness_s, k.objective.lateness) == (100, 300)
+    assert (k.lateness_s, k.objective.lateness) == (200, 600)
 
 
 def test_default_weights_leave_fixed_and_balance_at_zero() -> None:

@@ -860,6 +860,8 @@ def test_plan_json_shape_and_times() -> None:
         "metaheuristic": "GUIDED_LOCAL_SEARCH",
         "events_held": ["ev1"],
         "solves": 3,
+        "engine": "compiled",
+        "iterations": 0,
     }
     assert out["kpis"]["visits_served"] == 2
     assert out["kpis"]["travel_time_s"] == 300 + 600 + 420 + 420 + 420

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from scheduler.domain import Plan, Problem, Route, Weights
+from scheduler.domain import Plan, Problem, Route, SearchParams, Weights
 from scheduler.explain import serviceable_engineers
-from scheduler.solver import insertion as insertion_module
-from scheduler.solver import search as search_module
+from scheduler.objective import drop_penalty, priority_radices
 from scheduler.solver.insertion import Repaired, insert_left_out
-from scheduler.solver.penalties import drop_penalties, visit_penalty
+from scheduler.solver.model import build_model
+from scheduler.solver.ortools_search import search_parameters
 from scheduler.timeline import schedule_route
 from scheduler.validate import Code, validate
 from tests.builders import engineer, hm, matrix_of, problem, visit
@@ -29,13 +29,17 @@ def timed(p: Problem, orders: Mapping[str, Sequence[str]]) -> dict[str, Route]:
     return routes
 
 
-def repair(p: Problem, orders: Mapping[str, Sequence[str]]) -> tuple[dict[str, Route], Repaired]:
+def repair(
+    p: Problem, orders: Mapping[str, Sequence[str]], params: SearchParams | None = None
+) -> tuple[dict[str, Route], Repaired]:
     m = matrix_of(p)
     routes = timed(p, orders)
     served = {vid for order in orders.values() for vid in order}
     left_out = [v for v in p.visits if v.id not in served]
-    penalties = drop_penalties(p.visits, p.options.weights.drop_base)
-    result = insert_left_out(p, m, routes, left_out, serviceable_engineers(p, m), penalties)
+    result = insert_left_out(
+        p, m, routes, left_out, serviceable_engineers(p, m), priority_radices(p.visits),
+        params=params or SearchParams(),
+    )  # fmt: skip
     return routes, result
 
 
@@ -50,15 +54,23 @@ def valid(p: Problem, routes: Mapping[str, Route]) -> bool:
 
 
 def model_objective(p: Problem, routes: Mapping[str, Route]) -> int:
-    """The OR-Tools model's objective of ``routes`` (drop penalties of the rest included)."""
+    """The OR-Tools model's objective of ``routes`` (drop penalties of the rest included):
+    the first solution of a search started from them."""
     m = matrix_of(p)
     able = serviceable_engineers(p, m)
     vehicle = {e.id: i for i, e in enumerate(p.engineers)}
     vehicles_for = {v.id: [vehicle[e] for e in able[v.id]] for v in p.visits}
-    search = search_module._Search(p, m, p.options, vehicles_for, None)
-    attempt = search.run(list(p.visits), frozenset(), 0.2, warm_routes=orders_of(routes))
-    assert attempt is not None and attempt.start_total is not None
-    return attempt.start_total
+    ctx = build_model(p, m, p.options.weights, list(p.visits), vehicles_for, frozenset())
+    params = search_parameters(dataclasses.replace(p.options, solution_limit=1), 5.0)
+    ctx.routing.CloseModelWithParameters(params)
+    orders = orders_of(routes)
+    starts = [
+        [ctx.index(ctx.visit_nodes[vid][0]) for vid in orders.get(e.id, [])] for e in p.engineers
+    ]
+    solution = ctx.routing.SolveFromAssignmentWithParameters(
+        ctx.routing.ReadAssignmentFromRoutes(starts, True), params
+    )
+    return int(solution.ObjectiveValue())
 
 
 def test_a_left_out_visit_goes_where_it_adds_least_driving() -> None:
@@ -88,8 +100,8 @@ def test_an_urgent_visit_takes_the_place_of_a_less_urgent_one_when_no_route_has_
     assert result.taken_out == ("low",)
     assert orders_of(result.routes) == {"e": ["urgent"]}
     assert valid(p, result.routes)
-    penalties = drop_penalties(p.visits, p.options.weights.drop_base)
-    gain = visit_penalty(visits[1], penalties) - visit_penalty(visits[0], penalties)
+    radices, w = priority_radices(p.visits), p.options.weights
+    gain = drop_penalty(visits[1], radices, w) - drop_penalty(visits[0], radices, w)
     assert result.delta == -gain  # same place, same driving: only the penalties change
     assert result.delta == model_objective(p, result.routes) - model_objective(p, before)
 
@@ -143,16 +155,13 @@ def test_the_pass_prices_a_change_exactly_as_the_model_does(case: str) -> None:
     assert result.delta < 0
 
 
-def test_when_the_nearest_engineers_have_no_place_the_others_are_tried(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_when_the_nearest_engineers_have_no_place_the_others_are_tried() -> None:
     """The engineers whose routes pass nearest are tried first; when none has room, a
     farther able engineer with room gets the visit."""
-    monkeypatch.setattr(insertion_module, "NEAREST_ENGINEERS", 1)
     crew = [engineer("near", at=1, shift=(hm(8), hm(10))), engineer("far", at=5)]
     visits = [visit("busy", 1, minutes=120, priority=1), visit("x", 1, minutes=30, priority=1)]
     p = problem(crew, visits)
-    _, result = repair(p, {"near": ["busy"]})
+    _, result = repair(p, {"near": ["busy"]}, SearchParams(nearest_engineers=1))
     assert result.inserted == ("x",)
     assert orders_of(result.routes) == {"near": ["busy"], "far": ["x"]}
     assert valid(p, result.routes)

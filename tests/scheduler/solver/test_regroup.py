@@ -12,7 +12,6 @@ import random
 import pytest
 
 from scheduler.explain import serviceable_engineers
-from scheduler.solver import regroup as regroup_module
 from scheduler.solver.regroup import regroup
 from tests.builders import engineer, hm, matrix_of, problem, visit
 
@@ -66,19 +65,18 @@ def test_idle_engineers_are_spread_and_groupings_vary(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(5))
 def test_few_idle_engineers_join_a_round_and_those_a_left_out_visit_needs_come_first(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int,
 ) -> None:
     """A benchmark day has hundreds of idle vans: every one in a group is an empty route the
     search tries every move into. A round takes a few per group, but never leaves out the
     one engineer a left-out visit needs."""
-    monkeypatch.setattr(regroup_module, "IDLE_PER_GROUP", 2)
     crew = [engineer(f"e{i}", at=i % 10, shift=(hm(8), hm(18))) for i in range(30)]
     visits = [visit(f"v{i}", i % 10, minutes=20) for i in range(8)]
     signer = visit("signer", 3, minutes=20, allowed=["e29"])  # only idle e29 may serve it
     p = problem(crew, [*visits, signer], points=10)
     able = serviceable_engineers(p, matrix_of(p))
     routes = {f"e{i}": [f"v{2 * i}", f"v{2 * i + 1}"] for i in range(4)}  # e4..e29 idle
-    groups = regroup(p, routes, [signer], able, 2, random.Random(seed))
+    groups = regroup(p, routes, [signer], able, 2, random.Random(seed), idle_per_group=2)
     for g in groups:
         assert sum(1 for e in g.engineers if e not in routes) <= 2
     (with_signer,) = [g for g in groups if "signer" in g.visits]
@@ -87,12 +85,9 @@ def test_few_idle_engineers_join_a_round_and_those_a_left_out_visit_needs_come_f
     assert sorted(v for g in groups for v in g.visits if v != "signer") == served
 
 
-def test_an_unserved_visit_can_meet_its_least_busy_able_engineer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_unserved_visit_can_meet_its_least_busy_able_engineer() -> None:
     """Seen on site-dependent days: the able engineers near a left-out visit were all full
     while another able one, farther away, had room; it never met that one."""
-    monkeypatch.setattr(regroup_module, "LEAST_BUSY", 1.0)
     crew = [engineer(f"e{i}", at=i, shift=(hm(8), hm(18))) for i in range(6)]
     visits = [visit(f"v{i}", i, minutes=20) for i in range(10)]
     left_out = visit("west", 0, minutes=20, allowed=["e0", "e5"])  # e0 busy, e5 idle
@@ -102,6 +97,8 @@ def test_an_unserved_visit_can_meet_its_least_busy_able_engineer(
     routes["e4"] = ["v8", "v9"]
     workload = {"e0": 8 * 3600, "e1": 3600, "e2": 3600, "e3": 3600, "e4": 3600}
     for seed in range(10):
-        groups = regroup(p, routes, [left_out], able, 3, random.Random(seed), workload)
+        groups = regroup(
+            p, routes, [left_out], able, 3, random.Random(seed), workload, least_busy=1.0
+        )
         (with_it,) = [g for g in groups if "west" in g.visits]
         assert "e5" in with_it.engineers

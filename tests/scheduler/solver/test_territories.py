@@ -1,4 +1,5 @@
-"""Territories for large days: an event's engineers are never split, a pin never broken.
+"""Territories and rounds of the OR-Tools search for large days: an event's engineers are
+never split, a pin never broken, and with a solution limit the plan repeats.
 
 Line problems (10 min per step): engineers e1, e2 live at p0 and e3, e4 at p9; the visits
 near each end form two territories, but an event needing three engineers and a visit pinned
@@ -12,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from scheduler.domain import Problem, SolveOptions
+from scheduler.domain import Problem, SearchParams, SolveOptions
 from scheduler.explain import serviceable_engineers
-from scheduler.solver import search as search_module
+from scheduler.solver import ortools_search as search_module
 from scheduler.solver import solve
-from scheduler.solver import territories as territories_module
 from scheduler.solver.territories import split_into_territories
 from scheduler.validate import validate
 from tests.builders import engineer, hm, matrix_of, problem, visit
@@ -33,7 +33,8 @@ def day() -> Problem:
     east = [visit(f"x{i}", 7 + i % 3, minutes=20) for i in range(6)]
     event = visit("fair", 8, minutes=60, k=3, windows=[(hm(13), hm(13))])
     pinned = visit("pin", 9, minutes=20, allowed=["e1"])  # east end, pinned to a westerner
-    return problem(crew, [*west, *east, event, pinned], points=10, time_limit=6.0)
+    p = problem(crew, [*west, *east, event, pinned], points=10, time_limit=6.0)
+    return dataclasses.replace(p, options=dataclasses.replace(p.options, engine="ortools"))
 
 
 def test_split_keeps_an_event_staffed_and_a_pin_with_its_engineer() -> None:
@@ -51,9 +52,10 @@ def test_split_keeps_an_event_staffed_and_a_pin_with_its_engineer() -> None:
 
 
 def test_solving_by_territories_serves_the_event_together_and_honours_the_pin() -> None:
+    """With a solution limit the rounds are counted, never timed: they always run."""
     p = day()
     options = dataclasses.replace(p.options, decompose_above=1)
-    assert isinstance(options, SolveOptions)
+    assert isinstance(options, SolveOptions) and options.repeatable
     stages: list[str] = []
     plan = solve(p, matrix_of(p), options, progress=lambda r: stages.append(r.stage))
     assert "territories joined" in stages
@@ -85,16 +87,13 @@ def test_two_events_far_apart_are_planned_in_their_own_territories() -> None:
     assert len(west.engineers) >= 2 and len(east.engineers) >= 3
 
 
-def test_a_dense_cluster_is_split_into_territories_of_plannable_size(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(territories_module, "TERRITORY_SIZE", 4)
+def test_a_dense_cluster_is_split_into_territories_of_plannable_size() -> None:
     crew = [engineer(f"e{i}", at=i % 10, shift=(hm(8), hm(18))) for i in range(8)]
     town = [visit(f"t{i}", i % 4, minutes=10) for i in range(20)]  # dense, west end
     far = [visit("f0", 9, minutes=10), visit("f1", 9, minutes=10)]
     p = problem(crew, [*town, *far], points=10)
     m = matrix_of(p)
-    parts = split_into_territories(p, m, p.visits, serviceable_engineers(p, m), k=2)
+    parts = split_into_territories(p, m, p.visits, serviceable_engineers(p, m), k=2, size=4)
     assert sorted(v for t in parts for v in t.visits) == sorted(v.id for v in p.visits)
     assert len(parts) > 2
     assert max(len(t.visits) for t in parts) <= 20 - 6  # the town is no longer one piece
@@ -125,30 +124,28 @@ def test_a_group_whose_search_cannot_start_from_its_routes_keeps_them(
     assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 3
 
 
-def test_a_mid_sized_day_is_improved_in_rounds_unless_results_must_repeat(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Above ``ROUNDS_ABOVE`` visits (and below territories) the whole-day plan is improved
-    in regrouped rounds; with a solution limit the search stays whole and repeatable."""
-    monkeypatch.setattr(search_module, "ROUNDS_ABOVE", 20)
-    monkeypatch.setattr(search_module, "GROUP_SIZE", 16)
+def test_a_mid_sized_day_is_improved_in_rounds_and_repeats() -> None:
+    """Above ``params.rounds_above`` visits (and below territories) the whole-day plan is
+    improved in regrouped rounds; with a solution limit they are counted, and the same
+    options give the same plan."""
     crew = [engineer(f"e{i}", at=(3 * i) % 10, shift=(hm(8), hm(18))) for i in range(6)]
     visits = [visit(f"v{i}", i % 10, minutes=15) for i in range(30)]
     fair = visit("fair", 5, minutes=60, k=2, windows=[(hm(11), hm(11))])
-    p = problem(crew, [*visits, fair], points=10, time_limit=5.0, solution_limit=None)
-    p = dataclasses.replace(p, options=dataclasses.replace(p.options, workers=1))  # one core
+    p = problem(crew, [*visits, fair], points=10, solution_limit=50)
+    options = dataclasses.replace(
+        p.options,
+        engine="ortools",
+        workers=1,
+        params=SearchParams(rounds_above=20, group_size=16),
+    )
     stages: list[str] = []
-    plan = solve(p, matrix_of(p), progress=lambda r: stages.append(r.stage))
+    plan = solve(p, matrix_of(p), options, progress=lambda r: stages.append(r.stage))
     assert any(s.startswith("improved across borders") for s in stages)
     assert validate(p, plan, matrix_of(p)) == []
     assert plan.unassigned == ()
     assert len([s for r in plan.routes for s in r.stops if s.visit_id == "fair"]) == 2
     assert plan.stats is not None and plan.stats.solves >= 3  # whole day + 2 groups or more
-    stages.clear()
-    limited = dataclasses.replace(p.options, solution_limit=50)
-    first = solve(p, matrix_of(p), limited, progress=lambda r: stages.append(r.stage))
-    assert not any(s.startswith("improved across borders") for s in stages)
-    assert solve(p, matrix_of(p), limited).routes == first.routes
+    assert solve(p, matrix_of(p), options).routes == plan.routes
 
 
 @pytest.mark.parametrize(
