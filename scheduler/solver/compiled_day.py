@@ -13,6 +13,7 @@ their windows), and the common start of each visit needing several engineers.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -468,3 +469,32 @@ def _nearest(dist: np.ndarray, loc: np.ndarray, job: np.ndarray, count: int) -> 
     count = min(count, max(0, m - 1))
     order = np.argsort(both, axis=1, kind="stable")[:, :count]
     return np.ascontiguousarray(order.astype(np.int64))
+
+
+def warm_up() -> float:
+    """Compile the search (numba caches it on disk beside its module: about half a minute the
+    first time, a second after) by planning a tiny day; the seconds it took."""
+    from scheduler.domain import Location, SolveOptions, TimeWindow, VisitKind
+
+    began = time.monotonic()
+    at = tuple(Location(f"w{i}", 60.0, 24.0 + i / 100) for i in range(4))
+    team = tuple(
+        Engineer(f"e{i}", "w0", "w0", 8 * 3600, 16 * 3600, breaks=(Break(1800, 11 * 3600,
+                 14 * 3600),), overtime_max=3600, max_route_duration=9 * 3600)
+        for i in range(2)
+    )  # fmt: skip
+    jobs = (
+        Visit("a", "w1", 1800, time_windows=(TimeWindow(9 * 3600, 10 * 3600),), soft_windows=True),
+        Visit("b", "w2", 1800, time_windows=(TimeWindow(8 * 3600, 9 * 3600),
+              TimeWindow(13 * 3600, 14 * 3600))),
+        Visit("c", "w3", 3600, kind=VisitKind.COMMUNITY_EVENT, engineers_required=2,
+              time_windows=(TimeWindow(10 * 3600, 12 * 3600),)),
+    )  # fmt: skip
+    problem = Problem(dt.date(2026, 1, 1), at, team, jobs, options=SolveOptions())
+    matrix = np.full((4, 4), 600, dtype=np.int64)
+    np.fill_diagonal(matrix, 0)
+    able = {v.id: [e.id for e in team] for v in jobs}
+    day = CompiledDay.of(problem, matrix, jobs, able, Weights(balance_per_second=1),
+                         {p: 1 for p in range(1, 6)}, SearchParams())  # fmt: skip
+    day.timed(day.improve({}, iterations=50))
+    return time.monotonic() - began
