@@ -15,7 +15,7 @@ from scheduler.explain import static_reasons
 from scheduler.formats import problem_from_json, problem_to_json
 from scheduler.network import DEFAULT_MAX_SNAP_M, Network, RoadNetwork, load_network, snap_locations
 from scheduler.network.places import OsmPlaces, community_places, residential_buildings
-from tests.paths import SHARED
+from tests.paths import SHARED, shared_or_skip
 
 LIECHTENSTEIN = SHARED / "networks" / "liechtenstein.osm.pbf"
 
@@ -126,9 +126,8 @@ def test_a_custom_size(helsinki: Network) -> None:
     assert _counts(generate_day(helsinki, size=size)) == (3, 12, 0)
 
 
-@pytest.mark.skipif(not LIECHTENSTEIN.is_file(), reason="../shared/networks not present")
 def test_city_size_on_liechtenstein() -> None:
-    network = load_network(LIECHTENSTEIN)
+    network = load_network(shared_or_skip(LIECHTENSTEIN))
     p = generate_day(network, size="city", seed=0)
     assert _counts(p) == (200, 2000, 10)
     assert p.timezone == "Europe/Vaduz" and len(p.service_centers) == 8

@@ -20,7 +20,7 @@ from scheduler.network import (
     save_network,
 )
 from scheduler.network.sources import BBox, GraphmlFile, PbfFile, Place, Point, XmlFile
-from tests.paths import DATA, SHARED
+from tests.paths import DATA, SHARED, shared_or_skip
 
 TINY_OSM = DATA / "tiny.osm"
 
@@ -85,9 +85,7 @@ def test_graphml_round_trip_keeps_times_and_fingerprint(tmp_path: Path) -> None:
 
 
 def test_other_shared_extracts_load_when_present() -> None:
-    shared = SHARED / "networks" / "baltimore.osm.pbf"
-    if not shared.exists():
-        pytest.skip("../shared/networks is not beside this checkout")
+    shared = shared_or_skip(SHARED / "networks" / "baltimore.osm.pbf")
     network = load_network(shared)
     assert nx.is_strongly_connected(network.graph)
     assert network.node_count > 1000
