@@ -2,8 +2,12 @@
 every solution with ``scheduler.validate``, recompute its cost, compare with the best-known
 solution (BKS) beside the instance, and write VRPLIB ``.sol`` files.
 
-Usage: ``fieldroute bench PATH... --time-limit S [--solutions DIR] [--peers pyvrp,vroom]``
-(PATH: ``.vrp`` files or folders of them). Run it under ``flock /tmp/fieldroute-bench.lock``
+Usage: ``fieldroute bench PATH... --time-limit S [--solutions DIR] [--peers pyvrp,vroom]
+[--variants plain,break1,lunch30] [--engines compiled,ortools]`` (PATH: ``.vrp`` files or
+folders of them). Variants give every vehicle a break, side by side with the plain instance:
+``break1`` a 1-minute break anywhere in the depot's horizon, ``lunch30`` a 30-minute break in
+its middle third (the best-known cost is then a lower bound); peers run the plain variant
+only (they know no breaks). Run it under ``flock /tmp/fieldroute-bench.lock``
 on this shared machine. Costs are in each set's BKS units (VRPTW one decimal, SD/MD
 integers); gaps in percent of the BKS cost.
 """
@@ -33,7 +37,7 @@ from benchmarks.vrplib_adapter import (
     solution_cost,
     to_problem,
 )
-from scheduler.domain import Plan, SolveOptions
+from scheduler.domain import Break, Plan, Problem, SearchParams, SolveOptions
 from scheduler.errors import InputFormatError, ProblemError
 from scheduler.validate import validate
 
@@ -56,6 +60,7 @@ class Outcome:
     bks: float | None
     wall: float
     bks_checked: bool = True
+    variant: str = "plain"
 
     @property
     def gap(self) -> float | None:
@@ -71,16 +76,42 @@ class Settings:
     solutions: Path | None = None
     seed: int = 0
     core_options: dict[str, object] = field(default_factory=dict)
+    variants: tuple[str, ...] = ("plain",)
+    engines: tuple[str, ...] = ("compiled",)
+
+
+def _with_break(problem: Problem, minutes: int, middle_third: bool) -> Problem:
+    """Every engineer of ``problem`` with one break of ``minutes`` in their shift (or its
+    middle third)."""
+    engineers = []
+    for e in problem.engineers:
+        lo, hi = e.shift_start, e.shift_end
+        if middle_third:
+            third = (hi - lo) // 3
+            lo, hi = lo + third, hi - third
+        engineers.append(dataclasses.replace(e, breaks=(Break(minutes * 60, lo, hi),)))
+    return dataclasses.replace(problem, engineers=tuple(engineers))
+
+
+VARIANTS: dict[str, Callable[[Problem], Problem]] = {
+    "plain": lambda p: p,
+    "break1": lambda p: _with_break(p, 1, middle_third=False),
+    "lunch30": lambda p: _with_break(p, 30, middle_third=True),
+}
+ENGINES = ("compiled", "ortools")
 
 
 # ---- solvers -----------------------------------------------------------------------------
 
 
-def solve_core(inst: Instance, time_limit: float, **options: object) -> tuple[Routes, Plan]:
-    """fieldroute's own solver; returns the routes per vehicle and its plan."""
+def solve_core(
+    inst: Instance, time_limit: float, variant: str = "plain", **options: object
+) -> tuple[Routes, Plan]:
+    """fieldroute's own solver on the instance (with ``variant``'s breaks); returns the
+    routes per vehicle and its plan."""
     from scheduler.solver import solve
 
-    problem = to_problem(inst, time_limit)
+    problem = VARIANTS[variant](to_problem(inst, time_limit))
     opts = SolveOptions(time_limit=time_limit, weights=problem.options.weights, **options)  # type: ignore[arg-type]
     plan = solve(problem, inst.arcs, opts)
     return routes_from_plan(inst, plan), plan
@@ -165,14 +196,16 @@ def evaluate(
     bks: float | None,
     plan: Plan | None = None,
     note: str | None = None,
+    variant: str = "plain",
 ) -> Outcome:
     """Validate ``routes`` (or the solver's own timed ``plan``) and recompute the cost."""
     clients = len(inst.clients)
     if routes is None:
         return Outcome(
-            inst.name, inst.kind, clients, solver, None, 0, False, (note or "",), bks, wall
-        )
-    problem = to_problem(inst)
+            inst.name, inst.kind, clients, solver, None, 0, False, (note or "",), bks, wall,
+            variant=variant,
+        )  # fmt: skip
+    problem = VARIANTS[variant](to_problem(inst))
     checked = plan if plan is not None else plan_from_routes(inst, routes)
     problems = [f"{v.code}: {v.message}" for v in validate(problem, checked, inst.arcs)]
     served = sorted(c for r in routes for c in r)
@@ -182,8 +215,9 @@ def evaluate(
     cost = inst.display_cost(solution_cost(inst, routes))
     used = sum(1 for r in routes if r)
     return Outcome(
-        inst.name, inst.kind, clients, solver, cost, used, not problems, tuple(problems), bks, wall
-    )
+        inst.name, inst.kind, clients, solver, cost, used, not problems, tuple(problems), bks, wall,
+        variant=variant,
+    )  # fmt: skip
 
 
 def check_sol_round_trip(inst: Instance, path: Path, routes: Routes) -> None:
@@ -201,20 +235,32 @@ def run_instance(inst: Instance, settings: Settings) -> list[Outcome]:
     if known is not None:
         sol = read_known_solution(inst, known)
         bks, bks_ok = sol.stated, sol.matches(inst)
-    runs: list[tuple[str, Callable[[], tuple[Routes, Plan | None]]]] = [
-        (
-            "fieldroute",
-            lambda: solve_core(inst, settings.time_limit, **settings.core_options),
-        )
-    ]
+    runs: list[tuple[str, str, Callable[[], tuple[Routes, Plan | None]]]] = []
+    for variant in settings.variants:
+        for engine in settings.engines:
+            options = {**settings.core_options, "engine": engine}
+            name = "fieldroute" if engine == "compiled" else f"fieldroute-{engine}"
+            runs.append(
+                (
+                    name,
+                    variant,
+                    lambda v=variant, o=options: solve_core(  # type: ignore[misc]
+                        inst, settings.time_limit, v, **o
+                    ),
+                )
+            )
     if "pyvrp" in settings.peers:
         runs.append(
-            ("pyvrp", lambda: (solve_pyvrp(inst, settings.time_limit, settings.seed), None))
+            (
+                "pyvrp",
+                "plain",
+                lambda: (solve_pyvrp(inst, settings.time_limit, settings.seed), None),
+            )
         )
     if "vroom" in settings.peers:
-        runs.append(("vroom", lambda: (solve_vroom(inst, settings.time_limit), None)))
+        runs.append(("vroom", "plain", lambda: (solve_vroom(inst, settings.time_limit), None)))
     out = []
-    for solver, run in runs:
+    for solver, variant, run in runs:
         started = time.monotonic()
         try:
             routes, plan = run()
@@ -222,10 +268,10 @@ def run_instance(inst: Instance, settings: Settings) -> list[Outcome]:
         except Exception as exc:  # a peer's failure is a result to report, not a crash
             routes, plan, note = None, None, f"{type(exc).__name__}: {exc}"
         wall = time.monotonic() - started
-        outcome = evaluate(inst, solver, routes, wall, bks, plan, note)
+        outcome = evaluate(inst, solver, routes, wall, bks, plan, note, variant)
         out.append(dataclasses.replace(outcome, bks_checked=bks_ok))
         if routes is not None and settings.solutions is not None:
-            folder = settings.solutions / solver
+            folder = settings.solutions / (solver if variant == "plain" else f"{solver}-{variant}")
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{inst.name}.sol"
             path.write_text(format_sol(inst, routes, solution_cost(inst, routes)))
@@ -243,8 +289,9 @@ def _num(x: float | None, digits: int = 1) -> str:
 def table(outcomes: Sequence[Outcome]) -> str:
     """A Markdown table, one row per instance and solver, then mean gaps per set."""
     lines = [
-        "| instance | set | clients | solver | cost | routes | feasible | BKS | gap % | time s |",
-        "| --- | --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| instance | set | clients | solver | variant | cost | routes | feasible | BKS | gap % "
+        "| time s |",
+        "| --- | --- | ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for o in outcomes:
         digits = 1 if o.kind == "VRPTW" else 0
@@ -252,21 +299,24 @@ def table(outcomes: Sequence[Outcome]) -> str:
         bks = _num(o.bks, digits) + ("" if o.bks_checked else " (BKS cost NOT reproduced)")
         feasible = "yes" if o.feasible else f"NO ({o.problems[0][:60]})" if o.problems else "NO"
         lines.append(
-            f"| {o.instance} | {o.kind} | {o.clients} | {o.solver} | {cost} | {o.routes} | "
+            f"| {o.instance} | {o.kind} | {o.clients} | {o.solver} | {o.variant} | {cost} | "
+            f"{o.routes} | "
             f"{feasible} | {bks} | {_num(o.gap, 2)} | {_num(o.wall)} |"
         )
     lines += [
         "",
-        "| set | solver | instances | feasible | mean gap % (feasible) |",
-        "| --- | --- | ---: | ---: | ---: |",
+        "| set | solver | variant | instances | feasible | mean gap % (feasible) | median |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
-    keys = sorted({(o.kind, o.solver) for o in outcomes})
-    for kind, solver in keys:
-        group = [o for o in outcomes if (o.kind, o.solver) == (kind, solver)]
+    keys = sorted({(o.kind, o.solver, o.variant) for o in outcomes})
+    for kind, solver, variant in keys:
+        group = [o for o in outcomes if (o.kind, o.solver, o.variant) == (kind, solver, variant)]
         gaps = [o.gap for o in group if o.feasible and o.gap is not None]
         mean = _num(statistics.fmean(gaps), 2) if gaps else "-"
+        median = _num(statistics.median(gaps), 2) if gaps else "-"
         lines.append(
-            f"| {kind} | {solver} | {len(group)} | {sum(o.feasible for o in group)} | {mean} |"
+            f"| {kind} | {solver} | {variant} | {len(group)} | "
+            f"{sum(o.feasible for o in group)} | {mean} | {median} |"
         )
     return "\n".join(lines)
 
@@ -296,6 +346,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--peers", default="", help="comma-separated peers to run too: pyvrp, vroom"
     )
     parser.add_argument("--seed", type=int, default=0, help="PyVRP's seed")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        help="fieldroute: iterations of the compiled search (OR-Tools: solutions) instead of "
+        "the time limit (repeatable)",
+    )
+    parser.add_argument(
+        "--variants",
+        default="plain",
+        help="comma-separated: plain, break1 (a 1-minute break anywhere in the shift), "
+        "lunch30 (a 30-minute break in its middle third); run side by side",
+    )
+    parser.add_argument(
+        "--engines",
+        default="compiled",
+        help="comma-separated fieldroute engines: compiled, ortools",
+    )
     parser.add_argument("--out", type=Path, help="append the table (with command, machine, date)")
 
 
@@ -318,7 +385,23 @@ def run(args: argparse.Namespace) -> int:
         raise ProblemError("bench", "--peers", unknown[0], f"must be one of {', '.join(PEERS)}")
     if not (args.time_limit > 0):
         raise ProblemError("bench", "--time-limit", args.time_limit, "must be > 0 seconds")
-    settings = Settings(args.time_limit, peers, args.solutions, args.seed)
+    variants = tuple(v for v in args.variants.split(",") if v)
+    for v in variants:
+        if v not in VARIANTS:
+            raise ProblemError("bench", "--variants", v, f"must be one of {', '.join(VARIANTS)}")
+    engines = tuple(e for e in args.engines.split(",") if e)
+    for e in engines:
+        if e not in ENGINES:
+            raise ProblemError("bench", "--engines", e, f"must be one of {', '.join(ENGINES)}")
+    core: dict[str, object] = {}
+    if args.iterations is not None:
+        core = {
+            "params": SearchParams(iterations=args.iterations),
+            "solution_limit": args.iterations,
+        }
+    settings = Settings(
+        args.time_limit, peers, args.solutions, args.seed, core, variants=variants, engines=engines
+    )
     outcomes: list[Outcome] = []
     for path in instance_paths(args.paths):
         inst = read_instance(path)
@@ -336,6 +419,8 @@ def run(args: argparse.Namespace) -> int:
         command = " ".join(
             ["fieldroute", "bench", *map(str, args.paths), f"--time-limit {args.time_limit:g}"]
             + ([f"--peers {args.peers}"] if args.peers else [])
+            + ([f"--variants {args.variants}"] if args.variants != "plain" else [])
+            + ([f"--engines {args.engines}"] if args.engines != "compiled" else [])
             + ([f"--solutions {args.solutions}"] if args.solutions else [])
         )
         header = (

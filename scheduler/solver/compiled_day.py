@@ -201,7 +201,7 @@ class CompiledDay:
             np.zeros((k, w), dtype=np.int64),
             np.zeros(k, dtype=np.int64),
             np.full(n, kernel.NONE, dtype=np.int64),
-            np.zeros((k, w + 1, kernel.STATE_FIELDS), dtype=np.int64),
+            np.zeros((k, kernel.STATE_FIELDS, w + 1), dtype=np.int64),
             np.full((n, 2), -1, dtype=np.int64),
             np.zeros((k, kernel.INFO), dtype=np.int64),
         )
@@ -322,6 +322,8 @@ class CompiledDay:
             np.zeros((k, self.width), dtype=np.int64),
             np.zeros(k, dtype=np.int64),
             np.zeros(len(self.day[2]), dtype=np.int64),
+            np.zeros_like(st[3]),
+            np.zeros_like(st[5]),
         )
         best = (
             st[0].copy(),

@@ -86,12 +86,17 @@ ROUTE_FIELDS = 10
 # weights[6]: per second driving, per second overtime, per engineer out, per non-preferred
 # stop, per second of the longest working time, and drop_base (cost of one penalty unit).
 W_TRAVEL, W_OVERTIME, W_FIXED, W_NONPREF, W_BALANCE, W_BASE = range(6)
-# rs[K + 1, width + 1, STATE_FIELDS] per route row and element: earliest and latest start,
-# drive into it, last task before / first task at or after the position, waiting after it
-# until the return, tasks with soft or several windows from it on, Vidal summaries from the
-# start through it (3) and from it to the end (3). Row K is scratch for trials.
+# rs[K + 1, STATE_FIELDS, width + 1] per route row, field and element (an element's positions
+# contiguous, for the scans over places): earliest and latest start, drive into it, last task
+# before / first task at or after the position, waiting after it until the return, tasks with
+# soft or several windows from it on, Vidal summaries from the start through it (3) and from
+# it to the end (3). Row K is scratch for trials.
 S_EST, S_LST, S_TIN, S_PTASK, S_NTASK, S_WAIT, S_CPLX, S_VF, S_VB = 0, 1, 2, 3, 4, 5, 6, 7, 10
-STATE_FIELDS = 13
+# Per position, for the scans over places: the location row of the last task before it (or
+# the start), of the first task at or after it (or the end), and when the engineer is free
+# after the last task before it.
+S_LX, S_LY, S_FREE = 13, 14, 15
+STATE_FIELDS = 16
 # where[N, 2]: route (-1: left out) and position of each node.
 # info[K + 1, INFO] per route row:
 I_OK, I_DRIVE, I_BUSY, I_LOAD, I_RET, I_LATE, I_NPREF, I_TASKS, I_DUR, I_COMPLEX, I_COST = range(11)
@@ -302,11 +307,11 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     limited = route[r, R_MAXDUR] < INF
     # The first task at or after each position (and the drive-in target of a gap's breaks).
     nxt = n
-    rs[q, n, S_NTASK] = n
+    rs[q, S_NTASK, n] = n
     for i in range(n - 1, -1, -1):
         if row[i] < tasks:
             nxt = i
-        rs[q, i, S_NTASK] = nxt
+        rs[q, S_NTASK, i] = nxt
     # Forward: the last task before each position, drives in, earliest starts and costs.
     ok = True
     busy = 0
@@ -322,15 +327,23 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     lx = start_loc
     t = shift0
     ret_at = shift0
+    last_end = shift0
     for i in range(n):
         c = row[i]
-        rs[q, i, S_PTASK] = prev
+        rs[q, S_PTASK, i] = prev
+        rs[q, S_LX, i] = lx
+        rs[q, S_FREE, i] = last_end
+        y = rs[q, S_NTASK, i]
+        rs[q, S_LY, i] = end_loc if y >= n else node[row[y], N_LOC]
+        if q == r:
+            where[c, 0] = r
+            where[c, 1] = i
         if prev == i - 1:
-            y = i if c < tasks else rs[q, i, S_NTASK]
+            y = i if c < tasks else rs[q, S_NTASK, i]
             tin = dist[lx, end_loc if y >= n else node[row[y], N_LOC]]
         else:
             tin = 0
-        rs[q, i, S_TIN] = tin
+        rs[q, S_TIN, i] = tin
         if c < tasks:
             t = free + tin
             s = _earliest(node, win, fix, c, t)
@@ -349,11 +362,12 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
             drive += dist[lx, node[c, N_LOC]]
             lx = node[c, N_LOC]
             prev = i
+            last_end = s + node[c, N_DUR]
             if limited:
                 lo, hi = _hull(node, win, fix, c)
                 d0, e0, l0, fits = _join(d0, e0, l0, tin, node[c, N_DUR], lo, hi)
-                rs[q, i, S_VF], rs[q, i, S_VF + 1], rs[q, i, S_VF + 2] = d0, e0, l0
-        elif rs[q, i, S_NTASK] < n:
+                rs[q, S_VF, i], rs[q, S_VF + 1, i], rs[q, S_VF + 2, i] = d0, e0, l0
+        elif rs[q, S_NTASK, i] < n:
             # A break between two activities: after the drive, its latest start extended.
             t = free + tin
             w = node[c, N_W0]
@@ -363,7 +377,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
                 ok = False
             if limited:
                 d0, e0, l0, fits = _join(d0, e0, l0, tin, node[c, N_DUR], win[w, 0], hi)
-                rs[q, i, S_VF], rs[q, i, S_VF + 1], rs[q, i, S_VF + 2] = d0, e0, l0
+                rs[q, S_VF, i], rs[q, S_VF + 1, i], rs[q, S_VF + 2, i] = d0, e0, l0
         else:
             # After the last task: the return comes first, the break after it.
             if prev == i - 1:
@@ -373,14 +387,14 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
             s = max(free if prev == i - 1 else t, win[w, 0])
             if s > win[w, 1]:
                 ok = False
-        rs[q, i, S_EST] = s
+        rs[q, S_EST, i] = s
         t = s + node[c, N_DUR]
-        if rs[q, i, S_NTASK] < n or c < tasks:
+        if rs[q, S_NTASK, i] < n or c < tasks:
             free = t
-    rs[q, n, S_PTASK] = prev
+    rs[q, S_PTASK, n] = prev
     last = prev
     lx_last = start_loc if last < 0 else node[row[last], N_LOC]
-    rs[q, n, S_TIN] = dist[lx_last, end_loc]
+    rs[q, S_TIN, n] = dist[lx_last, end_loc]
     if n > 0:
         drive += dist[lx, end_loc]
         # A route with tasks holds every break of its engineer.
@@ -390,7 +404,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     if n == 0:
         ret = shift0
     elif last == n - 1:
-        ret = free + rs[q, n, S_TIN]
+        ret = free + rs[q, S_TIN, n]
     else:
         ret = ret_at
     if ret > day_end:
@@ -400,24 +414,24 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     for i in range(n - 1, last, -1):
         w = node[row[i], N_W0]
         nxt_latest = min(win[w, 1], nxt_latest - node[row[i], N_DUR])
-        rs[q, i, S_LST] = nxt_latest
+        rs[q, S_LST, i] = nxt_latest
         if nxt_latest < win[w, 0]:
             ok = False
-        rs[q, i, S_WAIT] = 0
-        rs[q, i, S_CPLX] = 0
+        rs[q, S_WAIT, i] = 0
+        rs[q, S_CPLX, i] = 0
     ret_latest = min(day_end, nxt_latest)
-    after = ret_latest - rs[q, n, S_TIN]  # latest end of the element before the end
+    after = ret_latest - rs[q, S_TIN, n]  # latest end of the element before the end
     bd, be, bl = 0, shift0, ret_latest
     if limited:
-        rs[q, last + 1, S_VB], rs[q, last + 1, S_VB + 1], rs[q, last + 1, S_VB + 2] = bd, be, bl
-    rs[q, last + 1, S_CPLX] = 0
-    rs[q, n, S_CPLX] = 0
+        rs[q, S_VB, last + 1], rs[q, S_VB + 1, last + 1], rs[q, S_VB + 2, last + 1] = bd, be, bl
+    rs[q, S_CPLX, last + 1] = 0
+    rs[q, S_CPLX, n] = 0
     waits = 0
     cplx = 0
-    into_next = rs[q, n, S_TIN]
+    into_next = rs[q, S_TIN, n]
     for i in range(last, -1, -1):
         c = row[i]
-        tin = rs[q, i, S_TIN]
+        tin = rs[q, S_TIN, i]
         if c < tasks:
             latest = _latest(node, win, fix, c, after - node[c, N_DUR])
             if _is_complex(node, fix, c):
@@ -427,26 +441,26 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
         else:
             w = node[c, N_W0]
             lo = win[w, 0]
-            hi = win[w, 1] + (tin if rs[q, i, S_PTASK] == i - 1 else 0)
+            hi = win[w, 1] + (tin if rs[q, S_PTASK, i] == i - 1 else 0)
             latest = min(hi, after - node[c, N_DUR])
-        rs[q, i, S_LST] = latest
-        est = rs[q, i, S_EST]
+        rs[q, S_LST, i] = latest
+        est = rs[q, S_EST, i]
         if latest < est:
             ok = False
         if limited:
             bd, be, bl, fits = _join(node[c, N_DUR], lo, hi, into_next, bd, be, bl)
-            rs[q, i, S_VB], rs[q, i, S_VB + 1], rs[q, i, S_VB + 2] = bd, be, bl
-        rs[q, i, S_WAIT] = waits
-        prev_free = shift0 if i == 0 else rs[q, i - 1, S_EST] + node[row[i - 1], N_DUR]
+            rs[q, S_VB, i], rs[q, S_VB + 1, i], rs[q, S_VB + 2, i] = bd, be, bl
+        rs[q, S_WAIT, i] = waits
+        prev_free = shift0 if i == 0 else rs[q, S_EST, i - 1] + node[row[i - 1], N_DUR]
         waits += est - (prev_free + tin)
-        rs[q, i, S_CPLX] = cplx
+        rs[q, S_CPLX, i] = cplx
         after = latest - tin
         into_next = tin
     # Duration: exact from the summaries when no soft or several windows, else timed.
     duration = 0
     if n > 0 and limited:
         if complex_ == 0:
-            duration, _, _, fits = _join(0, shift0, day_end, rs[q, 0, S_TIN], bd, be, bl)
+            duration, _, _, fits = _join(0, shift0, day_end, rs[q, S_TIN, 0], bd, be, bl)
             if not fits:
                 ok = False
         else:
@@ -454,10 +468,9 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
             duration = ret - (shift0 + delay)
         if duration > route[r, R_MAXDUR]:
             ok = False
-    if q == r:
-        for i in range(n):
-            where[row[i], 0] = r
-            where[row[i], 1] = i
+    rs[q, S_LX, n] = lx
+    rs[q, S_LY, n] = end_loc
+    rs[q, S_FREE, n] = last_end
     used = 1 if count > 0 else 0
     cost = (
         drive * weights[W_TRAVEL]
@@ -501,18 +514,18 @@ def _departure_delay(
     absorbed by waiting, and may not move a start out of its window, add lateness, or move
     the return (seconds; from the earliest schedule in ``rs``)."""
     row = seq[q]
-    last = rs[q, size[q], S_PTASK]
+    last = rs[q, S_PTASK, size[q]]
     waits = 0
     best = INF
     free = shift0
     for i in range(last + 1):
         c = row[i]
-        s = rs[q, i, S_EST]
-        waits += s - (free + rs[q, i, S_TIN])
+        s = rs[q, S_EST, i]
+        waits += s - (free + rs[q, S_TIN, i])
         if c < tasks:
             slack = _slack(node, win, fix, c, s)
         else:
-            ext = rs[q, i, S_TIN] if rs[q, i, S_PTASK] == i - 1 else 0
+            ext = rs[q, S_TIN, i] if rs[q, S_PTASK, i] == i - 1 else 0
             slack = win[node[c, N_W0], 1] + ext - s
         best = min(best, waits + slack)
         free = s + node[c, N_DUR]
@@ -543,30 +556,30 @@ def _push(
 ) -> int:
     """Change of lateness and overtime cost when element ``y`` of route ``r`` (a task)
     starts at ``sy`` instead of its earliest start, the rest of the route in place."""
-    old = rs[r, y, S_EST]
+    old = rs[r, S_EST, y]
     c = row[y]
     cost = _late_cost(node, win, c, sy) - _late_cost(node, win, c, old)
-    simple = rs[r, y, S_CPLX] - (1 if _is_complex(node, fix, c) else 0) == 0
+    simple = rs[r, S_CPLX, y] - (1 if _is_complex(node, fix, c) else 0) == 0
     if simple and not overtime:
         return cost
     if simple and sy > old:
-        ret_new = ret_old + max(0, sy - old - rs[r, y, S_WAIT])
+        ret_new = ret_old + max(0, sy - old - rs[r, S_WAIT, y])
     else:
-        last = rs[r, n, S_PTASK]
+        last = rs[r, S_PTASK, n]
         free = sy + node[c, N_DUR]
         ret_new = -1
         for i in range(y + 1, last + 1):
             b = row[i]
-            t = free + rs[r, i, S_TIN]
+            t = free + rs[r, S_TIN, i]
             s = _earliest(node, win, fix, b, t) if b < tasks else max(t, win[node[b, N_W0], 0])
-            if s == rs[r, i, S_EST]:
+            if s == rs[r, S_EST, i]:
                 ret_new = ret_old
                 break
             if b < tasks:
-                cost += _late_cost(node, win, b, s) - _late_cost(node, win, b, rs[r, i, S_EST])
+                cost += _late_cost(node, win, b, s) - _late_cost(node, win, b, rs[r, S_EST, i])
             free = s + node[b, N_DUR]
         if ret_new < 0:
-            ret_new = free + rs[r, n, S_TIN]
+            ret_new = free + rs[r, S_TIN, n]
     if overtime:
         cost += w_overtime * (max(0, ret_new - shift1) - max(0, ret_old - shift1))
     return cost
@@ -592,12 +605,12 @@ def _vidal_duration(
 ) -> int:
     """Shortest duration of route ``r`` with task ``c`` inserted before element ``p`` (single
     hard windows only); INF when the summaries find it infeasible."""
-    x = rs[r, p, S_PTASK]
-    y = rs[r, p, S_NTASK]
+    x = rs[r, S_PTASK, p]
+    y = rs[r, S_NTASK, p]
     if x < 0:
         d, e, lt = 0, shift0, day_end
     else:
-        d, e, lt = rs[r, x, S_VF], rs[r, x, S_VF + 1], rs[r, x, S_VF + 2]
+        d, e, lt = rs[r, S_VF, x], rs[r, S_VF + 1, x], rs[r, S_VF + 2, x]
     ok = True
     for k in range(x + 1, p):
         w = node[row[k], N_W0]
@@ -617,10 +630,10 @@ def _vidal_duration(
             d, e, lt, fits = _join(d, e, lt, ext, node[row[k], N_DUR], win[w, 0], win[w, 1] + ext)
             ok = ok and fits
         d, e, lt, fits = _join(
-            d, e, lt, t_cy if p == y else 0, rs[r, y, S_VB], rs[r, y, S_VB + 1], rs[r, y, S_VB + 2]
+            d, e, lt, t_cy if p == y else 0, rs[r, S_VB, y], rs[r, S_VB + 1, y], rs[r, S_VB + 2, y]
         )
     else:
-        trail = rs[r, p, S_LST] if p < n else INF
+        trail = rs[r, S_LST, p] if p < n else INF
         d, e, lt, fits = _join(d, e, lt, t_cy, 0, shift0, min(day_end, trail))
     ok = ok and fits
     return d if ok else INF
@@ -649,7 +662,7 @@ def _best_in_route(
     n = size[r]
     lc = node[c, N_LOC]
     dc = node[c, N_DUR]
-    start_loc, end_loc = route[r, R_START], route[r, R_END]
+    _start_loc, _end_loc = route[r, R_START], route[r, R_END]
     shift0, shift1, day_end = route[r, R_SHIFT0], route[r, R_SHIFT1], route[r, R_DAY_END]
     maxdur = route[r, R_MAXDUR]
     pref = weights[W_NONPREF] if flags[c, r] & NONPREF else 0
@@ -659,10 +672,8 @@ def _best_in_route(
     ret_old = info[r, I_RET]
     best_cost, best_p, best_start = bound, -1, 0
     for p in range(n + 1):
-        x = rs[r, p, S_PTASK]
-        y = rs[r, p, S_NTASK]
-        lx = start_loc if x < 0 else node[row[x], N_LOC]
-        ly = end_loc if y >= n else node[row[y], N_LOC]
+        lx = rs[r, S_LX, p]
+        ly = rs[r, S_LY, p]
         t_xc = dist[lx, lc]
         t_cy = dist[lc, ly]
         dd = t_xc + t_cy - dist[lx, ly]
@@ -673,7 +684,9 @@ def _best_in_route(
             continue
         if blink and np.random.random() < 0.01:
             continue
-        free = shift0 if x < 0 else rs[r, x, S_EST] + node[row[x], N_DUR]
+        x = rs[r, S_PTASK, p]
+        y = rs[r, S_NTASK, p]
+        free = rs[r, S_FREE, p]
         ready, ok = _through(node, win, row, x + 1, p, free, t_xc, False, -1, -1)
         if not ok:
             continue
@@ -687,10 +700,10 @@ def _best_in_route(
         ec = sc + dc
         if y < n:
             ty, ok = _through(node, win, row, p, y, ec, t_cy, False, -1, -1)
-            if not ok or ty > rs[r, y, S_LST]:
+            if not ok or ty > rs[r, S_LST, y]:
                 continue
             sy = _earliest(node, win, fix, row[y], ty)
-            if sy != rs[r, y, S_EST]:
+            if sy != rs[r, S_EST, y]:
                 cost += _push(
                     node, win, fix, rs, row, n, r, y, sy, ret_old, shift1, overtime,
                     weights[W_OVERTIME], tasks,
@@ -911,18 +924,18 @@ def _place_breaks(day: Any, st: Any, r: int) -> bool:
         row = seq[r]
         best_p, best_push, best_key = -1, INF, 2.0
         for p in range(lo, n + 1):
-            x = rs[r, p, S_PTASK]
-            y = rs[r, p, S_NTASK]
+            x = rs[r, S_PTASK, p]
+            y = rs[r, S_NTASK, p]
             lx = start_loc if x < 0 else node[row[x], N_LOC]
             ly = end_loc if y >= n else node[row[y], N_LOC]
-            free = shift0 if x < 0 else rs[r, x, S_EST] + node[row[x], N_DUR]
+            free = shift0 if x < 0 else rs[r, S_EST, x] + node[row[x], N_DUR]
             ready, ok = _through(node, win, row, x + 1, y, free, dist[lx, ly], y >= n, p, b)
             if not ok:
                 continue
             if y < n:
-                if ready > rs[r, y, S_LST]:
+                if ready > rs[r, S_LST, y]:
                     continue
-                push = _earliest(node, win, fix, row[y], ready) - rs[r, y, S_EST]
+                push = _earliest(node, win, fix, row[y], ready) - rs[r, S_EST, y]
             else:
                 push = 0
             key = np.random.random()
@@ -953,10 +966,10 @@ def _start_interval(day: Any, st: Any, c: int, r: int, p: int) -> tuple[int, int
     seq, size, _, rs, _, _ = st
     row = seq[r]
     n = size[r]
-    x = rs[r, p, S_PTASK]
-    y = rs[r, p, S_NTASK]
+    x = rs[r, S_PTASK, p]
+    y = rs[r, S_NTASK, p]
     lx = route[r, R_START] if x < 0 else node[row[x], N_LOC]
-    free = route[r, R_SHIFT0] if x < 0 else rs[r, x, S_EST] + node[row[x], N_DUR]
+    free = route[r, R_SHIFT0] if x < 0 else rs[r, S_EST, x] + node[row[x], N_DUR]
     ly = route[r, R_END] if y >= n else node[row[y], N_LOC]
     t_xc = dist[lx, node[c, N_LOC]]
     t_cy = dist[node[c, N_LOC], ly]
@@ -964,7 +977,7 @@ def _start_interval(day: Any, st: Any, c: int, r: int, p: int) -> tuple[int, int
     if not ok:
         return 1, 0
     if y < n:
-        latest_end = _latest_before_gap(node, win, row, p, y, rs[r, y, S_LST], t_cy, False)
+        latest_end = _latest_before_gap(node, win, row, p, y, rs[r, S_LST, y], t_cy, False)
     else:
         latest_end = _latest_before_gap(node, win, row, p, n, route[r, R_DAY_END], t_cy, True)
     return ready, latest_end - node[c, N_DUR]
@@ -1044,8 +1057,8 @@ def _place_job(
             lo, hi = _start_interval(day, st, c, r, p)
             if lo > hi:
                 continue
-            x = rs[r, p, S_PTASK]
-            y = rs[r, p, S_NTASK]
+            x = rs[r, S_PTASK, p]
+            y = rs[r, S_NTASK, p]
             lx = route[r, R_START] if x < 0 else node[row[x], N_LOC]
             ly = route[r, R_END] if y >= n else node[row[y], N_LOC]
             lc = node[c, N_LOC]
@@ -1305,18 +1318,22 @@ def search(
     """Run ``iterations`` SISR iterations from the solution in ``st`` (refreshed) and return
     (penalty units, cost) of the current solution and the final temperature. The best
     solution found goes to ``best`` = (seq, size, fix, objective) whenever it beats
-    ``best``'s objective ([penalty units, cost]); ``cur`` = (seq, size, fix) is room for the
-    current solution. The temperature (cost units) is multiplied by ``cooling`` after each
-    iteration.
+    ``best``'s objective ([penalty units, cost]); ``cur`` = (seq, size, fix, rs, info) is
+    room for the current solution and its summaries. The temperature (cost units) is
+    multiplied by ``cooling`` after each iteration.
     """
     tasks, dist, node, _, _, jobs, route, near, weights = day
     seq, size, fix, _, where, info = st
-    cur_seq, cur_size, cur_fix = cur
+    cur_seq, cur_size, cur_fix, cur_rs, cur_info = cur
     best_seq, best_size, best_fix, best_obj = best
     base = weights[W_BASE]
     k = route.shape[0]
     n_jobs = jobs.shape[0]
     _keep(seq, size, fix, cur_seq, cur_size, cur_fix, k)
+    rs = st[3]
+    for r in range(k):
+        cur_rs[r, :, : size[r] + 1] = rs[r, :, : size[r] + 1]
+    cur_info[:, :] = info
     route_cost = np.zeros(k, dtype=np.int64)
     for r in range(k):
         route_cost[r] = info[r, I_COST]
@@ -1494,6 +1511,8 @@ def search(
                 r = touched_list[q]
                 cur_seq[r, : size[r]] = seq[r, : size[r]]
                 cur_size[r] = size[r]
+                cur_rs[r, :, : size[r] + 1] = rs[r, :, : size[r] + 1]
+                cur_info[r] = info[r]
                 route_cost[r] = info[r, I_COST]
             for q in range(n_todo):
                 jj = todo[q]
@@ -1517,11 +1536,17 @@ def search(
                 r = touched_list[q]
                 for i in range(size[r]):
                     where[seq[r, i], 0] = -1
+            # Back to the current routes: their summaries were kept (cheaper than a refresh).
             for q in range(n_touched):
                 r = touched_list[q]
-                size[r] = cur_size[r]
-                seq[r, : size[r]] = cur_seq[r, : size[r]]
-                _refresh(day, st, r)
+                n = cur_size[r]
+                size[r] = n
+                seq[r, :n] = cur_seq[r, :n]
+                rs[r, :, : n + 1] = cur_rs[r, :, : n + 1]
+                info[r] = cur_info[r]
+                for i in range(n):
+                    where[seq[r, i], 0] = r
+                    where[seq[r, i], 1] = i
         for q in range(n_touched):
             touched[touched_list[q]] = False
         for q in range(n_todo):
@@ -1575,7 +1600,7 @@ def timetable(day: Any, st: Any, r: int, out: IntArray) -> tuple[int, int]:
     seq, size, fix, rs, _, info = st
     n = size[r]
     row = seq[r]
-    last = rs[r, n, S_PTASK]
+    last = rs[r, S_PTASK, n]
     shift0 = route[r, R_SHIFT0]
     latest = _departure_delay(node, win, fix, seq, size, rs, r, shift0, tasks)
     first = n
@@ -1586,8 +1611,8 @@ def timetable(day: Any, st: Any, r: int, out: IntArray) -> tuple[int, int]:
     early = 0
     free = shift0
     for i in range(min(first + 1, last + 1)):
-        early += rs[r, i, S_EST] - (free + rs[r, i, S_TIN])
-        free = rs[r, i, S_EST] + node[row[i], N_DUR]
+        early += rs[r, S_EST, i] - (free + rs[r, S_TIN, i])
+        free = rs[r, S_EST, i] + node[row[i], N_DUR]
     delay = min(latest, early)
     if info[r, I_RET] - (shift0 + delay) > route[r, R_MAXDUR]:
         delay = latest
@@ -1595,7 +1620,7 @@ def timetable(day: Any, st: Any, r: int, out: IntArray) -> tuple[int, int]:
     free = departure
     for i in range(last + 1):
         c = row[i]
-        t = free + rs[r, i, S_TIN]
+        t = free + rs[r, S_TIN, i]
         s = _earliest(node, win, fix, c, t) if c < tasks else max(t, win[node[c, N_W0], 0])
         out[i, 0] = t
         out[i, 1] = s

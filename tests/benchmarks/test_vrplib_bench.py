@@ -131,12 +131,30 @@ def test_bench_command_solves_validates_and_writes_sol(
     tw = write(tmp_path, "TINY_TW", VRPTW, VRPTW_SOL)
     sd = write(tmp_path, "TINY_SD", SDVRPTW, SDVRPTW_SOL)
     out = tmp_path / "solutions"
-    assert main(["bench", str(tw), str(sd), "--time-limit", "1", "--solutions", str(out)]) == 0
+    args = ["bench", str(tw), str(sd), "--iterations", "200", "--solutions", str(out)]
+    assert main(args) == 0
     table = capsys.readouterr().out
-    assert "| TINY_TW | VRPTW | 2 | fieldroute | 11.1 | 1 | yes | 11.1 | 0.00 |" in table
-    assert "| TINY_SD | SDVRPTW | 2 | fieldroute | 16324 | 2 | yes | 16324 | 0.00 |" in table
+    assert "| TINY_TW | VRPTW | 2 | fieldroute | plain | 11.1 | 1 | yes | 11.1 | 0.00 |" in table
+    assert (
+        "| TINY_SD | SDVRPTW | 2 | fieldroute | plain | 16324 | 2 | yes | 16324 | 0.00 |" in table
+    )
     written = vrplib.read_solution(str(out / "fieldroute" / "TINY_SD.sol"))
     assert written["routes"] == [[1], [2]] and written["cost"] == 16324
+
+
+def test_bench_runs_break_variants_and_both_engines_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each vehicle gets a break (1 min anywhere, or 30 min in the middle third of the
+    horizon); every plan is validated against the instance with those breaks."""
+    tw = write(tmp_path, "TINY_TW", VRPTW, VRPTW_SOL)
+    args = ["bench", str(tw), "--iterations", "200", "--variants", "plain,break1,lunch30"]
+    assert main([*args, "--engines", "compiled,ortools"]) == 0
+    table = capsys.readouterr().out
+    for solver in ("fieldroute", "fieldroute-ortools"):
+        for variant in ("plain", "break1", "lunch30"):
+            row = f"| VRPTW | {solver} | {variant} | 1 | 1 |"
+            assert row in table, (row, table)
 
 
 def test_bench_command_names_a_missing_instance(
