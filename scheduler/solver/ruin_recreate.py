@@ -239,6 +239,8 @@ def _through(
     ``tau``: (ready time for what follows the gap, feasible). In the last gap (``final``)
     the breaks follow the return, which is ``free + tau`` and is what is returned."""
     t = free + tau
+    if i0 >= i1 and extra < 0:
+        return t, True  # no break in the gap (the usual case)
     ok = True
     first = True
     for k in range(i0, i1 + 1):
