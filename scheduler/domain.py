@@ -113,7 +113,8 @@ class Engineer:
     limit (seconds) the route may end after ``shift_end``, at the overtime cost.
     ``load_capacity`` bounds the sum of the ``load`` of the visits served (parts in the van,
     jobs per day; None = no limit); ``max_route_duration`` bounds the seconds from departure
-    to return (working-time rules; None = only the shift bounds it).
+    to return (working-time rules; None = only the shift bounds it). ``next_visit``: the
+    visit the engineer is driving to when a re-plan starts; it stays their first stop.
     """
 
     id: str
@@ -128,6 +129,7 @@ class Engineer:
     service_center: str | None = None
     load_capacity: int | None = None
     max_route_duration: int | None = None
+    next_visit: str | None = None
 
     def __post_init__(self) -> None:
         who = f"engineer {self.id!r}"
@@ -169,6 +171,17 @@ class Engineer:
 
 
 @dataclass(frozen=True, slots=True)
+class Previous:
+    """Where a visit stood in the plan a re-plan replaces: its engineers, its start and the
+    window the customer was told (``promise``), seconds since midnight. Moving it costs what
+    the weights' churn terms say (see ``scheduler.objective``)."""
+
+    engineers: frozenset[str]
+    start: int
+    promise: TimeWindow | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Visit:
     """A home-service visit or a community event.
 
@@ -177,7 +190,7 @@ class Visit:
     cost units per second late (gaps between windows stay forbidden). ``priority`` 1 is most urgent.
     ``engineers_required`` engineers must all start together and stay the whole duration.
     ``load`` counts against each serving engineer's ``load_capacity`` (units of the problem's
-    choosing: parts, kilograms, 1 per job).
+    choosing: parts, kilograms, 1 per job). ``previous``: where a re-plan found it.
     """
 
     id: str
@@ -194,6 +207,7 @@ class Visit:
     engineers_required: int = 1
     load: int = 0
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    previous: Previous | None = None
 
     def __post_init__(self) -> None:
         what = f"visit {self.id!r}"
@@ -218,6 +232,10 @@ class Visit:
             raise ProblemError(what, "lateness_cost", self.lateness_cost, "must be >= 0")
         if self.load < 0:
             raise ProblemError(what, "load", self.load, "must be >= 0")
+        if self.previous is not None and not self.previous.engineers:
+            raise ProblemError(
+                what, "previous.engineers", [], "must name the engineers it was planned for"
+            )
         ordered = sorted(self.time_windows, key=lambda w: w.start)
         for a, b in itertools.pairwise(ordered):
             if b.start <= a.end:
@@ -261,7 +279,8 @@ class Weights:
     Per-second weights apply to seconds of overtime / of a working day; per-visit weights to
     each visit served by a non-preferred engineer; ``drop_base`` is the penalty for leaving a
     priority-5 visit out, each more urgent level is worth more than every less urgent visit
-    together (see ``scheduler.objective``).
+    together (see ``scheduler.objective``). The churn weights price a re-plan's changes to
+    the plan it replaces (0 by default: a first plan has none).
     """
 
     travel_per_second: int = 1
@@ -270,6 +289,14 @@ class Weights:
     non_preferred_engineer: int = 900
     balance_per_second: int = 0
     drop_base: int = 36_000
+    # Re-planning (visits with ``previous``): per visit served by another engineer; per second
+    # a start moves later than ``move_tolerance`` seconds after its previous start; per start
+    # after the window the customer was told; per visit planned before and left out now.
+    reassign: int = 0
+    move_per_second: int = 0
+    move_tolerance: int = 900
+    broken_promise: int = 0
+    drop_planned: int = 0
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -430,6 +457,7 @@ class Problem:
             raise ProblemError("problem", "locations", [], "must list at least one location")
         loc_ids = {x.id for x in self.locations}
         eng_ids = {x.id for x in self.engineers}
+        home_ids = {x.id for x in self.visits if not x.is_event}
         centre_ids = {x.id for x in self.service_centers}
         for c in self.service_centers:
             if c.location not in loc_ids:
@@ -442,6 +470,13 @@ class Problem:
                     raise ProblemError(
                         f"engineer {e.id!r}", f, getattr(e, f), "is not a known location id"
                     )
+            if e.next_visit is not None and e.next_visit not in home_ids:
+                raise ProblemError(
+                    f"engineer {e.id!r}",
+                    "next_visit",
+                    e.next_visit,
+                    "is not a known home-service visit id",
+                )
             if e.service_center is not None and e.service_center not in centre_ids:
                 raise ProblemError(
                     f"engineer {e.id!r}",

@@ -66,6 +66,7 @@ class ObjectiveBreakdown:
     non_preferred: int
     balance: int
     total: int
+    churn: int = 0
 
     def __getitem__(self, term: str) -> int:
         """``breakdown["travel"]``: a term by name, as in the plan file's ``objective``."""
@@ -140,6 +141,7 @@ class Kpis:
                 "fixed": self.objective.fixed,
                 "non_preferred": self.objective.non_preferred,
                 "balance": self.objective.balance,
+                "churn": self.objective.churn,
                 "total": self.objective.total,
             },
         }
@@ -231,6 +233,7 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
         "fixed": priced.fixed,
         "non_preferred": priced.non_preferred,
         "balance": priced.balance,
+        "churn": priced.churn,
     }
     return Kpis(
         visits_total=len(problem.visits),

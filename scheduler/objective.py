@@ -12,6 +12,11 @@ A plan's total is, in cost units (one unit is one second of driving at the defau
   in their non-empty preferred list;
 * ``balance``: ``balance_per_second`` x the longest working time (driving plus service
   seconds) of any engineer sent out;
+* ``churn`` (re-planning: visits that carry ``previous``): per stop served by an engineer
+  not among its previous ones ``reassign``; per second it starts later than
+  ``move_tolerance`` after its previous start ``move_per_second``; per stop starting after
+  the window the customer was told ``broken_promise``; per such visit left out
+  ``drop_planned``;
 * ``dropped``: for each visit left out, ``drop_base`` x its *penalty units*.
 
 Penalty units make priorities strict at any size. With ``N_q`` the visit-units of priority
@@ -37,7 +42,16 @@ from scheduler.domain import Engineer, Problem, Route, Visit, Weights
 from scheduler.travel import Matrix
 
 PRIORITIES = (1, 2, 3, 4, 5)
-TERMS = ("travel", "overtime", "lateness", "fixed", "non_preferred", "balance", "dropped")
+TERMS = (
+    "travel",
+    "overtime",
+    "lateness",
+    "fixed",
+    "non_preferred",
+    "balance",
+    "churn",
+    "dropped",
+)
 
 
 def priority_radices(visits: Iterable[Visit]) -> dict[int, int]:
@@ -74,6 +88,7 @@ class Breakdown:
     non_preferred: int
     balance: int
     dropped: int
+    churn: int = 0
 
     @property
     def routing(self) -> int:
@@ -85,6 +100,7 @@ class Breakdown:
             + self.fixed
             + self.non_preferred
             + self.balance
+            + self.churn
         )
 
     @property
@@ -108,11 +124,27 @@ class RouteTerms:
     lateness_cost: int
     late_s: int
     non_preferred_stops: int
+    churn_cost: int = 0
 
     @property
     def busy_s(self) -> int:
         """Driving plus service seconds: what the balance weight prices."""
         return self.drive_s + self.service_s
+
+
+def stop_churn(visit: Visit, engineer_id: str, start: int, weights: Weights) -> int:
+    """What serving ``visit`` by ``engineer_id`` at ``start`` costs as a change from its
+    previous place (0 without one)."""
+    before = visit.previous
+    if before is None:
+        return 0
+    cost = 0
+    if engineer_id not in before.engineers:
+        cost += weights.reassign
+    cost += weights.move_per_second * max(0, start - before.start - weights.move_tolerance)
+    if before.promise is not None and start > before.promise.end:
+        cost += weights.broken_promise
+    return cost
 
 
 def route_terms(
@@ -121,8 +153,10 @@ def route_terms(
     visits: Mapping[str, Visit],
     matrix: Matrix,
     location_index: Mapping[str, int],
+    weights: Weights | None = None,
 ) -> RouteTerms:
-    """The priced quantities of ``route`` (all zero without stops)."""
+    """The priced quantities of ``route`` (all zero without stops); its churn cost with
+    ``weights``."""
     if not route.stops:
         return RouteTerms(0, 0, 0, 0, 0, 0)
     path = [engineer.start_location]
@@ -142,6 +176,11 @@ def route_terms(
             late_cost += v.lateness_cost * seconds
         if v.preferred_engineers and engineer.id not in v.preferred_engineers:
             non_preferred += 1
+    churn = (
+        sum(stop_churn(visits[s.visit_id], engineer.id, s.start, weights) for s in route.stops)
+        if weights is not None
+        else 0
+    )
     return RouteTerms(
         drive_s=drive,
         service_s=sum(s.end - s.start for s in route.stops),
@@ -149,6 +188,7 @@ def route_terms(
         lateness_cost=late_cost,
         late_s=late_s,
         non_preferred_stops=non_preferred,
+        churn_cost=churn,
     )
 
 
@@ -161,16 +201,17 @@ def route_cost(
     weights: Weights,
 ) -> int:
     """What one route adds to the objective but for the balance term (cost units): driving,
-    overtime, lateness, non-preferred stops and the fixed cost (0 without stops)."""
+    overtime, lateness, non-preferred stops, churn and the fixed cost (0 without stops)."""
     if not route.stops:
         return 0
-    t = route_terms(engineer, route, visits, matrix, location_index)
+    t = route_terms(engineer, route, visits, matrix, location_index, weights)
     return (
         weights.travel_per_second * t.drive_s
         + weights.overtime_per_second * t.overtime_s
         + t.lateness_cost
         + weights.non_preferred_engineer * t.non_preferred_stops
         + weights.fixed_per_engineer
+        + t.churn_cost
     )
 
 
@@ -192,8 +233,11 @@ def price(
     engineers = {e.id: e for e in problem.engineers}
     index = problem.location_index()
     terms = [
-        route_terms(engineers[r.engineer_id], r, visits, matrix, index) for r in routes if r.stops
+        route_terms(engineers[r.engineer_id], r, visits, matrix, index, weights)
+        for r in routes
+        if r.stops
     ]
+    dropped = list(dropped)
     return Breakdown(
         travel=weights.travel_per_second * sum(t.drive_s for t in terms),
         overtime=weights.overtime_per_second * sum(t.overtime_s for t in terms),
@@ -201,5 +245,7 @@ def price(
         fixed=weights.fixed_per_engineer * len(terms),
         non_preferred=weights.non_preferred_engineer * sum(t.non_preferred_stops for t in terms),
         balance=weights.balance_per_second * max((t.busy_s for t in terms), default=0),
+        churn=sum(t.churn_cost for t in terms)
+        + weights.drop_planned * sum(1 for vid in dropped if visits[vid].previous is not None),
         dropped=sum(drop_penalty(visits[vid], radices, weights) for vid in dropped),
     )

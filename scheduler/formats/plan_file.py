@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from scheduler.churn import Churn
 from scheduler.domain import (
     BreakTaken,
     Plan,
@@ -118,6 +119,7 @@ class ObjectiveOut(StrictModel):
     fixed: int
     non_preferred: int
     balance: int
+    churn: int = Field(default=0, description="Changes a re-plan made to the plan it replaced.")
     total: int
 
 
@@ -143,6 +145,20 @@ class KpisOut(StrictModel):
     objective: ObjectiveOut
 
 
+class ChurnOut(StrictModel):
+    """A re-plan against the plan it replaces (see ``scheduler.churn``)."""
+
+    compared: int = Field(description="Visits both plans serve.")
+    reassigned: int = Field(description="Of those, served by other engineers.")
+    moved: int = Field(description="Of those, starting more than the tolerance apart.")
+    minutes_moved: float = Field(description="Sum over them of |new start - old start|.")
+    promises_broken: int = Field(description="Starts outside the window the customer was told.")
+    promises_broken_later: int
+    promises_broken_earlier: int
+    dropped: int = Field(description="Served before, left out now (not cancelled or done).")
+    sequence_change: float = Field(description="Share of them whose predecessor changed.")
+
+
 class PlanFile(StrictModel):
     """The fieldroute plan file: routes, unassigned visits, KPIs and how the search went."""
 
@@ -161,6 +177,9 @@ class PlanFile(StrictModel):
         description="Where the travel times came from: 'explicit' (the problem's matrix), "
         "'haversine-estimate' (straight-line estimate) or a road network.",
     )
+    churn: ChurnOut | None = Field(
+        default=None, description="A re-plan's changes to the plan it replaces."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,13 +188,19 @@ class PlanFile(StrictModel):
 
 
 def plan_to_json(
-    problem: Problem, plan: Plan, matrix: Matrix, *, travel_times: str | None = None
+    problem: Problem,
+    plan: Plan,
+    matrix: Matrix,
+    *,
+    travel_times: str | None = None,
+    churn: Churn | None = None,
 ) -> dict[str, Any]:
     """The plan as a plan-file JSON object: times as ISO 8601, KPIs computed from ``matrix``.
 
     ``matrix`` is the travel-time matrix the plan was made with (seconds, rows and columns
-    in ``problem.locations`` order), ``travel_times`` names where it came from. Every route
-    in ``plan`` is written, empty ones too.
+    in ``problem.locations`` order), ``travel_times`` names where it came from, ``churn`` is
+    a re-plan's against the plan it replaces. Every route in ``plan`` is written, empty ones
+    too.
     """
     clock = clock_for(problem)
     index = problem.location_index()
@@ -242,6 +267,7 @@ def plan_to_json(
             else None
         ),
         travel_times=travel_times,
+        churn=ChurnOut.model_validate(churn.as_dict()) if churn is not None else None,
     )
     return out.model_dump(mode="json", by_alias=True)
 

@@ -33,6 +33,7 @@ from scheduler.domain import (
     Break,
     Engineer,
     Location,
+    Previous,
     Problem,
     SearchParams,
     ServiceCenter,
@@ -142,6 +143,10 @@ class EngineerFile(StrictModel):
         le=MAX_MINUTES,
         description="Most minutes from leaving to returning; absent = only the shift limits it.",
     )
+    next_visit: Id | None = Field(
+        default=None,
+        description="Re-planning: the visit the engineer is driving to; it stays their first stop.",
+    )
 
 
 class TimeWindowFile(StrictModel):
@@ -149,6 +154,16 @@ class TimeWindowFile(StrictModel):
 
     start: ClockTime
     end: ClockTime
+
+
+class PreviousFile(StrictModel):
+    """Re-planning: where the visit stood in the plan being replaced."""
+
+    engineers: list[Id] = Field(min_length=1, description="Engineer ids.")
+    start: ClockTime
+    promise: TimeWindowFile | None = Field(
+        default=None, description="The window the customer was told."
+    )
 
 
 class VisitFile(StrictModel):
@@ -189,6 +204,7 @@ class VisitFile(StrictModel):
         default_factory=dict,
         description="Free data for people: job type, customer, address, phone...",
     )
+    previous: PreviousFile | None = None
 
 
 class WeightsFile(StrictModel):
@@ -200,6 +216,30 @@ class WeightsFile(StrictModel):
     non_preferred_engineer: int = Field(default=_DEFAULT_WEIGHTS.non_preferred_engineer, ge=0)
     balance_per_second: int = Field(default=_DEFAULT_WEIGHTS.balance_per_second, ge=0)
     drop_base: int = Field(default=_DEFAULT_WEIGHTS.drop_base, gt=0)
+    reassign: int = Field(
+        default=_DEFAULT_WEIGHTS.reassign,
+        ge=0,
+        description="Re-planning: per visit moved to another engineer.",
+    )
+    move_per_second: int = Field(
+        default=_DEFAULT_WEIGHTS.move_per_second,
+        ge=0,
+        description="Re-planning: per second "
+        "a start moves later than move_tolerance after its previous start.",
+    )
+    move_tolerance: int = Field(
+        default=_DEFAULT_WEIGHTS.move_tolerance, ge=0, description="Seconds."
+    )
+    broken_promise: int = Field(
+        default=_DEFAULT_WEIGHTS.broken_promise,
+        ge=0,
+        description="Re-planning: per start after the window the customer was told.",
+    )
+    drop_planned: int = Field(
+        default=_DEFAULT_WEIGHTS.drop_planned,
+        ge=0,
+        description="Re-planning: per visit planned before and left out now.",
+    )
 
 
 class OptionsFile(StrictModel):
@@ -351,6 +391,7 @@ class _Mapper:
                 max_route_duration=None
                 if e.max_route_duration_min is None
                 else minutes_to_seconds(e.max_route_duration_min),
+                next_visit=e.next_visit,
             ),
             {
                 "overtime_max": ("overtime_max_min", e.overtime_max_min),
@@ -364,6 +405,17 @@ class _Mapper:
         ]
         if any(w is None for w in windows):
             return None
+        previous = None
+        if v.previous is not None:
+            start = self.seconds(f"{label}.previous", "start", v.previous.start)
+            promise = (
+                self.window(f"{label}.previous.promise", v.previous.promise)
+                if v.previous.promise is not None
+                else None
+            )
+            if start is None or (v.previous.promise is not None and promise is None):
+                return None
+            previous = Previous(frozenset(v.previous.engineers), start, promise)
         return self.build(
             label,
             lambda: Visit(
@@ -381,6 +433,7 @@ class _Mapper:
                 engineers_required=v.engineers_required,
                 load=v.load,
                 details=dict(v.details),
+                previous=previous,
             ),
             {
                 "duration": ("duration_min", v.duration_min),
@@ -400,6 +453,11 @@ class _Mapper:
                 non_preferred_engineer=w.non_preferred_engineer,
                 balance_per_second=w.balance_per_second,
                 drop_base=w.drop_base,
+                reassign=w.reassign,
+                move_per_second=w.move_per_second,
+                move_tolerance=w.move_tolerance,
+                broken_promise=w.broken_promise,
+                drop_planned=w.drop_planned,
             ),
         )
         if weights is None:
@@ -557,11 +615,13 @@ def _engineer_to_json(e: Engineer, clock: DayClock) -> dict[str, Any]:
         out["load_capacity"] = e.load_capacity
     if e.max_route_duration is not None:
         out["max_route_duration_min"] = seconds_to_minutes(e.max_route_duration)
+    if e.next_visit is not None:
+        out["next_visit"] = e.next_visit
     return out
 
 
 def _visit_to_json(v: Visit, clock: DayClock) -> dict[str, Any]:
-    return {
+    out = {
         "id": v.id,
         "kind": v.kind.value,
         "location": v.location,
@@ -579,6 +639,16 @@ def _visit_to_json(v: Visit, clock: DayClock) -> dict[str, Any]:
         "load": v.load,
         "details": dict(v.details),
     }
+    if v.previous is not None:
+        before: dict[str, Any] = {
+            "engineers": sorted(v.previous.engineers),
+            "start": clock.compact(v.previous.start),
+        }
+        if v.previous.promise is not None:
+            w = v.previous.promise
+            before["promise"] = {"start": clock.compact(w.start), "end": clock.compact(w.end)}
+        out["previous"] = before
+    return out
 
 
 def _options_to_json(o: SolveOptions) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from scheduler.domain import (
     Break,
     BreakTaken,
     Engineer,
+    Previous,
     Problem,
     Route,
     SearchParams,
@@ -109,13 +110,19 @@ class CompiledDay:
         node = np.zeros((n, kernel.NODE_FIELDS), dtype=np.int64)
         node[:, kernel.N_LOC] = -1
         node[:, kernel.N_JOB] = -1
+        node[:, kernel.N_DUE] = kernel.INF
+        node[:, kernel.N_PROMISE] = kernel.INF
         windows: list[tuple[int, int]] = []
         flags = np.zeros((max(1, n_tasks), max(1, k)), dtype=np.int8)
-        jobs = np.zeros((len(visits), 3), dtype=np.int64)
+        jobs = np.zeros((len(visits), 4), dtype=np.int64)
         task_of: dict[str, int] = {}
+        # The stop an engineer is driving to stays their first (re-planning).
+        locked = {e.next_visit: e.id for e in team if e.next_visit is not None}
         t = 0
         for j, v in enumerate(visits):
-            jobs[j] = (t, v.engineers_required, penalty_units(v, radices))
+            before = v.previous
+            drop_planned = weights.drop_planned if before is not None else 0
+            jobs[j] = (t, v.engineers_required, penalty_units(v, radices), drop_planned)
             task_of[v.id] = t
             rows = [crew[e] for e in able.get(v.id, ()) if e in crew]
             spans = [(w.start, w.end) for w in v.time_windows] or [(-_OPEN, _OPEN)]
@@ -135,6 +142,10 @@ class CompiledDay:
                     for r, e in enumerate(team):
                         if e.id not in v.preferred_engineers:
                             flags[t, r] |= kernel.NONPREF
+                if before is not None:
+                    _churn(node, flags, t, before, weights, crew)
+                if v.id in locked:
+                    node[t, kernel.N_FROZEN] = 1
                 t += 1
         route = np.zeros((k, kernel.ROUTE_FIELDS), dtype=np.int64)
         kinds: dict[tuple[object, ...], int] = {}
@@ -152,6 +163,7 @@ class CompiledDay:
                 kinds.setdefault(_kind(e), r),
                 b,
                 b + len(breaks[r]),
+                1 if e.next_visit is not None and e.next_visit in task_of else 0,
             )
             for brk in breaks[r]:
                 node[b, kernel.N_DUR] = brk.duration
@@ -240,6 +252,10 @@ class CompiledDay:
                 row.append(task)
                 if visit.engineers_required > 1:
                     fix[task] = starts[token]
+            locked = e.next_visit
+            if locked is not None and locked in self.task_of:
+                task = self.task_of[locked]
+                row = [task] + [x for x in row if x != task]  # it stays the first stop
             rows.append(row)
         # A team visit is held whole or not at all.
         partial = {vid for vid, c in copies.items() if c < by_id[vid].engineers_required}
@@ -442,6 +458,27 @@ class CompiledDay:
                 prev_end, prev_row = start + visit.duration, here
             out[e.id] = Route(e.id, int(departure), int(ret), tuple(stops), tuple(taken))
         return out
+
+
+def _churn(
+    node: np.ndarray,
+    flags: np.ndarray,
+    t: int,
+    before: Previous,
+    weights: Weights,
+    crew: Mapping[str, int],
+) -> None:
+    """Task ``t``'s prices for moving from where a re-plan found it (``objective``)."""
+    for eid in before.engineers:
+        if eid in crew:
+            flags[t, crew[eid]] |= kernel.PREVIOUS
+    node[t, kernel.N_REASSIGN] = weights.reassign
+    if weights.move_per_second:
+        node[t, kernel.N_DUE] = before.start + weights.move_tolerance
+        node[t, kernel.N_DUE_W] = weights.move_per_second
+    if before.promise is not None and weights.broken_promise:
+        node[t, kernel.N_PROMISE] = before.promise.end
+        node[t, kernel.N_PROMISE_W] = weights.broken_promise
 
 
 def _kind(e: Engineer) -> tuple[object, ...]:

@@ -81,9 +81,11 @@ def search_compiled(
     visits: Sequence[Visit],
     able: Mapping[str, Sequence[str]],
     report: Reporter,
+    start: Mapping[str, Sequence[str]] | None = None,
 ) -> CompiledOutcome:
     """The best plan the compiled search finds for ``visits`` (those a plan can serve;
-    ``able`` lists who may serve each), within ``options``' budget."""
+    ``able`` lists who may serve each), within ``options``' budget, from the routes
+    ``start`` (engineer id -> visit ids) when given."""
     params = options.params
     radices = priority_radices(problem.visits)
     day = CompiledDay.of(problem, matrix, visits, able, options.weights, radices, params)
@@ -104,13 +106,13 @@ def search_compiled(
     if budget.timed:
         seconds = max(0.01, share * options.time_limit - report.elapsed())
         found = day.improve(
-            {}, seconds=seconds, seed=params.seed, cooling=(0.0, share), progress=heard
+            start or {}, seconds=seconds, seed=params.seed, cooling=(0.0, share), progress=heard
         )
     else:
         assert budget.iterations is not None
         first = budget.take(max(1, round(share * budget.iterations)))
         found = day.improve(
-            {}, iterations=first, seed=params.seed, cooling=(0.0, share), progress=heard
+            start or {}, iterations=first, seed=params.seed, cooling=(0.0, share), progress=heard
         )
     runs = found.iterations
     processes = {found.process}

@@ -71,18 +71,25 @@ NOTHING = 1 << 60  # a cost or penalty worse than any plan's
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 # node[N, NODE_FIELDS]: tasks 0..tasks-1, then breaks (loc -1, job -1). N_PREF: the task's
-# job prefers some engineers (others cost extra).
+# job prefers some engineers (others cost extra). Re-planning: a start after N_DUE costs
+# N_DUE_W per second, after N_PROMISE N_PROMISE_W once (INF: none), and serving the task on a
+# route other than its previous one (flag PREVIOUS) costs N_REASSIGN.
 N_LOC, N_DUR, N_W0, N_W1, N_SOFT, N_LATE, N_LOAD, N_JOB, N_FROZEN, N_PREF = range(10)
-NODE_FIELDS = 10
+N_DUE, N_DUE_W, N_PROMISE, N_PROMISE_W, N_REASSIGN = range(10, 15)
+NODE_FIELDS = 15
 # win[W, 2]: earliest and latest start of each window (a soft window's end).
 # flags[T, K]: bits per task and route.
-ALLOWED, NONPREF = 1, 2
-# jobs[J, 3]: first task, tasks (engineers needed), drop penalty units.
-J_FIRST, J_COUNT, J_PEN = range(3)
+ALLOWED, NONPREF, PREVIOUS = 1, 2, 4
+# jobs[J, 4]: first task, tasks (engineers needed), drop penalty units, and a cost (cost
+# units) of leaving it out on top (re-planning: a visit planned before).
+J_FIRST, J_COUNT, J_PEN, J_DROP = range(4)
 # route[K, ROUTE_FIELDS]: start and end location rows, earliest departure, shift end, latest
-# return, most seconds out, most load, the first route alike (kind), break nodes b0..b1.
+# return, most seconds out, most load, the first route alike (kind), break nodes b0..b1, and
+# how many leading elements are locked (re-planning: the stop an engineer is driving to): no
+# task or break goes before them.
 R_START, R_END, R_SHIFT0, R_SHIFT1, R_DAY_END, R_MAXDUR, R_CAP, R_KIND, R_B0, R_B1 = range(10)
-ROUTE_FIELDS = 10
+R_LOCKED = 10
+ROUTE_FIELDS = 11
 # weights[6]: per second driving, per second overtime, per engineer out, per non-preferred
 # stop, per second of the longest working time, and drop_base (cost of one penalty unit).
 W_TRAVEL, W_OVERTIME, W_FIXED, W_NONPREF, W_BALANCE, W_BASE = range(6)
@@ -99,7 +106,9 @@ S_LX, S_LY, S_FREE = 13, 14, 15
 STATE_FIELDS = 16
 # where[N, 2]: route (-1: left out) and position of each node.
 # info[K + 1, INFO] per route row:
-I_OK, I_DRIVE, I_BUSY, I_LOAD, I_RET, I_LATE, I_NPREF, I_TASKS, I_DUR, I_COMPLEX, I_COST = range(11)
+I_OK, I_DRIVE, I_BUSY, I_LOAD, I_RET, I_LATE, I_ASSIGN, I_TASKS, I_DUR, I_COMPLEX, I_COST = range(
+    11
+)
 INFO = 11
 
 
@@ -184,10 +193,26 @@ def _latest(node: IntArray, win: IntArray, fix: IntArray, c: int, x: int) -> int
 
 @_compiled
 def _late_cost(node: IntArray, win: IntArray, c: int, s: int) -> int:
-    """Cost of task ``c`` starting at ``s`` after its last window (soft windows only)."""
-    if not node[c, N_SOFT]:
-        return 0
-    return int(node[c, N_LATE] * max(0, s - win[node[c, N_W1] - 1, 1]))
+    """What task ``c`` starting at ``s`` costs for its time (never less for a later start):
+    after its last soft window, after its due time, after its promise."""
+    cost = 0
+    if node[c, N_SOFT]:
+        cost += node[c, N_LATE] * max(0, s - win[node[c, N_W1] - 1, 1])
+    if s > node[c, N_DUE]:
+        cost += node[c, N_DUE_W] * (s - node[c, N_DUE])
+    if s > node[c, N_PROMISE]:
+        cost += node[c, N_PROMISE_W]
+    return int(cost)
+
+
+@_compiled
+def _assign_cost(node: IntArray, flags: ByteArray, weights: IntArray, c: int, r: int) -> int:
+    """What serving task ``c`` on route ``r`` costs: a non-preferred engineer, another
+    engineer than the one it was planned with."""
+    cost = weights[W_NONPREF] if flags[c, r] & NONPREF else 0
+    if node[c, N_REASSIGN] and not flags[c, r] & PREVIOUS:
+        cost += node[c, N_REASSIGN]
+    return int(cost)
 
 
 @_compiled
@@ -201,8 +226,18 @@ def _hull(node: IntArray, win: IntArray, fix: IntArray, c: int) -> tuple[int, in
 
 @_compiled
 def _is_complex(node: IntArray, fix: IntArray, c: int) -> bool:
-    """Whether a task's Vidal summary is not exact (soft or several windows)."""
-    return bool(fix[c] == NONE and (node[c, N_SOFT] != 0 or node[c, N_W1] - node[c, N_W0] > 1))
+    """Whether a task's time is priced (soft windows, due time, promise) or its Vidal summary
+    is not exact (several windows): the route is then timed whole for its duration, and a
+    push is priced task by task."""
+    return bool(
+        fix[c] == NONE
+        and (
+            node[c, N_SOFT] != 0
+            or node[c, N_W1] - node[c, N_W0] > 1
+            or node[c, N_DUE] < INF
+            or node[c, N_PROMISE] < INF
+        )
+    )
 
 
 @_compiled
@@ -210,9 +245,16 @@ def _slack(node: IntArray, win: IntArray, fix: IntArray, c: int, s: int) -> int:
     """How much later task ``c`` starting at ``s`` may start at no cost, in its window."""
     if fix[c] != NONE:
         return 0
+    cap = INF
+    if s <= node[c, N_DUE]:
+        cap = node[c, N_DUE] - s
+    elif node[c, N_DUE_W]:
+        return 0
+    if s <= node[c, N_PROMISE]:
+        cap = min(cap, node[c, N_PROMISE] - s)
     for w in range(node[c, N_W0], node[c, N_W1]):
         if win[w, 0] <= s <= win[w, 1]:
-            return int(win[w, 1] - s)
+            return int(min(cap, win[w, 1] - s))
     return 0  # late at a soft window: a later start costs more
 
 
@@ -319,7 +361,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     busy = 0
     total_load = 0
     lateness = 0
-    npref = 0
+    assign = 0
     count = 0
     complex_ = 0
     free = shift0
@@ -355,10 +397,8 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
             count += 1
             total_load += node[c, N_LOAD]
             busy += node[c, N_DUR]
-            if flags[c, r] & NONPREF:
-                npref += 1
-            if node[c, N_SOFT]:
-                lateness += _late_cost(node, win, c, s)
+            assign += _assign_cost(node, flags, weights, c, r)
+            lateness += _late_cost(node, win, c, s)
             if _is_complex(node, fix, c):
                 complex_ += 1
             drive += dist[lx, node[c, N_LOC]]
@@ -478,7 +518,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
         drive * weights[W_TRAVEL]
         + max(0, ret - route[r, R_SHIFT1]) * weights[W_OVERTIME] * used
         + used * weights[W_FIXED]
-        + npref * weights[W_NONPREF]
+        + assign
         + lateness
     )
     info[q, I_OK] = 1 if ok else 0
@@ -487,7 +527,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     info[q, I_LOAD] = total_load
     info[q, I_RET] = ret
     info[q, I_LATE] = lateness
-    info[q, I_NPREF] = npref
+    info[q, I_ASSIGN] = assign
     info[q, I_TASKS] = count
     info[q, I_DUR] = duration
     info[q, I_COMPLEX] = complex_
@@ -667,13 +707,13 @@ def _best_in_route(
     _start_loc, _end_loc = route[r, R_START], route[r, R_END]
     shift0, shift1, day_end = route[r, R_SHIFT0], route[r, R_SHIFT1], route[r, R_DAY_END]
     maxdur = route[r, R_MAXDUR]
-    pref = weights[W_NONPREF] if flags[c, r] & NONPREF else 0
+    pref = _assign_cost(node, flags, weights, c, r)
     overtime = weights[W_OVERTIME] > 0 and day_end > shift1
     balance = weights[W_BALANCE]
     busy = info[r, I_BUSY]
     ret_old = info[r, I_RET]
     best_cost, best_p, best_start = bound, -1, 0
-    for p in range(n + 1):
+    for p in range(route[r, R_LOCKED], n + 1):
         lx = rs[r, S_LX, p]
         ly = rs[r, S_LY, p]
         t_xc = dist[lx, lc]
@@ -800,8 +840,7 @@ def _empty_cost(day: Any, st: Any, c: int, r: int, t_fix: int) -> tuple[bool, in
     b0, b1 = route[r, R_B0], route[r, R_B1]
     shift0, shift1, day_end = route[r, R_SHIFT0], route[r, R_SHIFT1], route[r, R_DAY_END]
     base = (tau1 + tau2) * weights[W_TRAVEL] + weights[W_FIXED]
-    if flags[c, r] & NONPREF:
-        base += weights[W_NONPREF]
+    base += _assign_cost(node, flags, weights, c, r)
     best_ok, best_cost, best_start, best_j = False, NOTHING, 0, -1
     for j in range(b1 - b0 + 1):
         ready, ok = _through_ids(node, win, b0, b0 + j, shift0, tau1, False)
@@ -919,7 +958,7 @@ def _place_breaks(day: Any, st: Any, r: int) -> bool:
     _refresh(day, st, r)
     if size[r] == 0:
         return True
-    lo = 0
+    lo = route[r, R_LOCKED]
     start_loc, end_loc, shift0 = route[r, R_START], route[r, R_END], route[r, R_SHIFT0]
     for b in range(route[r, R_B0], route[r, R_B1]):
         n = size[r]
@@ -1037,7 +1076,7 @@ def _place_job(
             continue
         n = size[r]
         row = seq[r]
-        pref = weights[W_NONPREF] if flags[c, r] & NONPREF else 0
+        pref = _assign_cost(node, flags, weights, c, r)
         if n == 0:
             lc = node[c, N_LOC]
             tau = dist[route[r, R_START], lc] + dist[lc, route[r, R_END]]
@@ -1053,7 +1092,7 @@ def _place_job(
                     cand_cost[m + h] = const
                 m += cnt
             continue
-        for p in range(n + 1):
+        for p in range(route[r, R_LOCKED], n + 1):
             if m >= limit:
                 break
             lo, hi = _start_interval(day, st, c, r, p)
@@ -1197,7 +1236,9 @@ def _insert_single(
         if size[r] != 0 or not flags[c, r] & ALLOWED or seen[r] == stamp:
             continue
         kd = route[r, R_KIND]
-        preferred = node[c, N_PREF] != 0 and not flags[c, r] & NONPREF
+        preferred = (node[c, N_PREF] != 0 and not flags[c, r] & NONPREF) or (
+            node[c, N_REASSIGN] != 0 and flags[c, r] & PREVIOUS
+        )
         if kind_seen[kd] != stamp or preferred:
             kind_seen[kd] = stamp
             seen[r] = stamp
@@ -1341,14 +1382,16 @@ def search(
         route_cost[r] = info[r, I_COST]
     total_routes = route_cost.sum()
     pen = 0
+    dropped = 0  # cost units of jobs left out on top of their penalty units
     served = np.zeros(n_jobs, dtype=np.bool_)
     for j in range(n_jobs):
         served[j] = where[jobs[j, J_FIRST], 0] >= 0
         if not served[j]:
             pen += jobs[j, J_PEN]
+            dropped += jobs[j, J_DROP]
     bal = np.zeros(3, dtype=np.int64)
     top, _, _ = _balance(info, k)
-    cost = total_routes + weights[W_BALANCE] * top
+    cost = total_routes + dropped + weights[W_BALANCE] * top
     if _less(pen, cost, best_obj[0], best_obj[1], base):
         best_obj[0], best_obj[1] = pen, cost
         _keep(seq, size, fix, best_seq, best_size, best_fix, k)
@@ -1491,18 +1534,21 @@ def search(
             if info[r, I_OK] != 1:
                 feasible = False
             new_routes += info[r, I_COST] - route_cost[r]
-        new_cost = new_routes
-        if weights[W_BALANCE] > 0:
-            top, _, _ = _balance(info, k)
-            new_cost += weights[W_BALANCE] * top
         new_pen = pen
+        new_dropped = dropped
         for q in range(n_todo):
             jj = todo[q]
             now = where[jobs[jj, J_FIRST], 0] >= 0
             if now and not served[jj]:
                 new_pen -= jobs[jj, J_PEN]
+                new_dropped -= jobs[jj, J_DROP]
             elif served[jj] and not now:
                 new_pen += jobs[jj, J_PEN]
+                new_dropped += jobs[jj, J_DROP]
+        new_cost = new_routes + new_dropped
+        if weights[W_BALANCE] > 0:
+            top, _, _ = _balance(info, k)
+            new_cost += weights[W_BALANCE] * top
         threshold = -temp * np.log(np.random.random() + 1e-300)
         accept = feasible and (
             _less(new_pen, new_cost, pen, cost, base)
@@ -1521,7 +1567,7 @@ def search(
                 served[jj] = where[jobs[jj, J_FIRST], 0] >= 0
                 for t in range(jobs[jj, J_FIRST], jobs[jj, J_FIRST] + jobs[jj, J_COUNT]):
                     cur_fix[t] = fix[t]
-            pen, cost, total_routes = new_pen, new_cost, new_routes
+            pen, cost, total_routes, dropped = new_pen, new_cost, new_routes, new_dropped
             served_tasks = 0
             for r in range(k):
                 served_tasks += info[r, I_TASKS]
@@ -1587,6 +1633,7 @@ def evaluate(day: Any, st: Any) -> tuple[bool, int, int]:
     for j in range(jobs.shape[0]):
         if where[jobs[j, J_FIRST], 0] < 0:
             pen += jobs[j, J_PEN]
+            total += jobs[j, J_DROP]
     top, _, _ = _balance(info, k)
     return ok, pen, total + weights[W_BALANCE] * top
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from scheduler.domain import Plan, Problem, Route, SolveOptions, SolverStats
 from scheduler.errors import ProblemError, SolverError
@@ -37,15 +37,25 @@ def solve(
     options: SolveOptions | None = None,
     *,
     progress: ProgressCallback | None = None,
+    start: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
     """Plan the day: a pure function of the problem, the travel-time matrix and options.
 
     ``matrix`` is integer seconds over ``problem.locations``. The returned plan has passed
     ``scheduler.validate``; every visit left out carries a reason. The progress callback
-    hears which engine plans the day and why.
+    hears which engine plans the day and why. ``start`` (engineer id -> visit ids in order)
+    gives the compiled search routes to start from, e.g. those of a plan being re-planned.
     """
     problem = with_options(problem, options)
     options = problem.options
+    locked = [e.id for e in problem.engineers if e.next_visit is not None]
+    if options.engine == "ortools" and locked:
+        raise ProblemError(
+            f"engineer {locked[0]!r}",
+            "next_visit",
+            problem.engineer(locked[0]).next_visit,
+            "keeps its stop only with the compiled engine (options.engine 'compiled')",
+        )
     n = len(problem.locations)
     if matrix.shape != (n, n):
         raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")
@@ -60,7 +70,7 @@ def solve(
     if problem.engineers and visits:
         if options.engine == "compiled":
             report("compiled search: every rule of the day", None)
-            compiled = search_compiled(problem, matrix, options, visits, able, report)
+            compiled = search_compiled(problem, matrix, options, visits, able, report, start)
             routes, iterations = compiled.routes, compiled.iterations
         else:
             report("OR-Tools search (options.engine)", None)

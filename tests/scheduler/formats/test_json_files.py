@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -22,6 +23,7 @@ from scheduler.domain import (
     Engineer,
     Location,
     Plan,
+    Previous,
     Problem,
     Reason,
     Route,
@@ -698,6 +700,19 @@ TZ_DATES = st.sampled_from(
 
 
 @st.composite
+def previous_plans(draw: st.DrawFn, seconds: st.SearchStrategy[int]) -> Previous:
+    """Where a re-plan found a visit: engineers, start and perhaps the window promised."""
+    promise = None
+    if draw(st.booleans()):
+        lo = draw(seconds)
+        promise = TimeWindow(lo, lo + draw(st.integers(0, 3 * H)))
+    engineers = frozenset(
+        draw(st.lists(st.sampled_from(["e0", "e1", "gone"]), min_size=1, max_size=2))
+    )
+    return Previous(engineers, draw(seconds), promise)
+
+
+@st.composite
 def problems(draw: st.DrawFn) -> Problem:
     tz, date = draw(TZ_DATES)
     seconds = st.integers(-2 * H, 27 * H)
@@ -720,8 +735,11 @@ def problems(draw: st.DrawFn) -> Problem:
                 overtime_max=draw(st.integers(0, 2 * H)),
             )
         )
+    n_visits = draw(st.integers(0, 4))
+    if n_visits and draw(st.booleans()):
+        engineers[0] = dataclasses.replace(engineers[0], next_visit="v0")
     visits = []
-    for i in range(draw(st.integers(0, 4))):
+    for i in range(n_visits):
         starts = sorted(set(draw(st.lists(seconds, max_size=3))))
         windows: list[TimeWindow] = []
         for s in starts:
@@ -737,6 +755,7 @@ def problems(draw: st.DrawFn) -> Problem:
                 lateness_cost=draw(st.integers(0, 5)),
                 priority=draw(st.integers(1, 5)),
                 preferred_engineers=frozenset(draw(st.lists(st.sampled_from(["e0"]), max_size=1))),
+                previous=draw(st.none() | previous_plans(seconds)),
             )
         )
     return Problem(

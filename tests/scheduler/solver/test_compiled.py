@@ -23,6 +23,7 @@ from scheduler.domain import (
     Engineer,
     Location,
     Plan,
+    Previous,
     Problem,
     Reason,
     Route,
@@ -200,7 +201,8 @@ def test_the_search_finds_the_brute_force_optimum_of_a_tiny_day(rule: str, seed:
 
 def random_field_day(seed: int) -> Problem:
     """A day with every rule at once: breaks, overtime, soft and several windows, skills,
-    pins, preferences, loads, route limits, fixed cost, balance and events of 2-3."""
+    pins, preferences, loads, route limits, fixed cost, balance, events of 2-3, and the
+    churn of a re-plan (visits planned before, an engineer driving to a visit)."""
     rng = random.Random(seed)
     n_eng, n_vis, n_ev = rng.randint(2, 5), rng.randint(5, 25), rng.randint(0, 3)
     locations = [Location("d0", 60.0, 24.0), Location("d1", 60.02, 24.05)]
@@ -274,7 +276,26 @@ def random_field_day(seed: int) -> Problem:
         fixed_per_engineer=rng.choice([0, 3600]),
         balance_per_second=rng.choice([0, 0, 1]),
         overtime_per_second=rng.choice([1, 2]),
+        reassign=rng.choice([0, 1800]),
+        move_per_second=rng.choice([0, 1]),
+        broken_promise=rng.choice([0, 3600]),
+        drop_planned=rng.choice([0, 20000]),
     )
+    # Re-planning: some visits were planned before; one engineer is driving to a visit.
+    for i, v in enumerate(visits):
+        if not v.is_event and rng.random() < 0.4:
+            start = hm(rng.randint(8, 14))
+            promise = TimeWindow(start - 1800, start + 1800) if rng.random() < 0.5 else None
+            before = Previous(frozenset({rng.choice(team).id}), start, promise)
+            visits[i] = dataclasses.replace(v, previous=before)
+    home = [i for i, v in enumerate(visits) if not v.is_event and not v.required_skills]
+    if home and rng.random() < 0.5:
+        i = rng.choice(home)
+        driver = team[0]
+        visits[i] = dataclasses.replace(
+            visits[i], allowed_engineers=frozenset({driver.id}), time_windows=()
+        )
+        team[0] = dataclasses.replace(driver, next_visit=visits[i].id)
     return Problem(DAY, tuple(locations), tuple(team), tuple(visits), options=SolveOptions(
         weights=weights, params=SearchParams(iterations=400, seed=seed), workers=1))  # fmt: skip
 
@@ -301,6 +322,10 @@ def test_every_rule_at_once_valid_and_priced_as_the_objective(seed: int) -> None
     assert validate(p, Plan(tuple(routes), unassigned), m) == []
     kernel_total = p.options.weights.drop_base * found.objective[0] + found.objective[1]
     assert kernel_total == price(p, routes, dropped, m, p.options.weights, radices).total
+    for r in routes:  # the visit an engineer drives to stays their first stop
+        e = p.engineer(r.engineer_id)
+        if e.next_visit is not None and e.next_visit in served:
+            assert r.stops[0].visit_id == e.next_visit
 
 
 def test_the_same_seed_and_iterations_give_the_same_plan() -> None:
