@@ -121,6 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     solve.add_argument("--quiet", action="store_true", help="do not print the plan")
     _add_demo(sub)
+    from fieldroute.replan_cli import add_replan
+
+    add_replan(sub)
     from fieldroute.simulate_cli import add_command as add_simulate
 
     add_simulate(sub)
@@ -366,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from benchmarks.vrplib_bench import run as run_bench
 
             return run_bench(args)
+        if args.command == "replan":
+            from fieldroute.replan_cli import run_replan
+
+            return run_replan(args)
         if args.command == "generate":
             from datasets.cli import run_generate
 
