@@ -31,6 +31,31 @@ class TravelTimeProvider(Protocol):
     def matrix(self, locations: tuple[Location, ...]) -> Matrix: ...
 
 
+def extended_matrix(
+    provider: TravelTimeProvider | None,
+    locations: tuple[Location, ...],
+    matrix: Matrix,
+    extra: tuple[Location, ...],
+) -> Matrix:
+    """The matrix of ``(*locations, *extra)`` (seconds), keeping ``matrix`` between
+    ``locations``: the times to and from ``extra`` come from the provider (only those rows
+    and columns when it has an ``extend`` method, as road networks do), or from the
+    straight-line estimate without one."""
+    n, k = len(locations), len(extra)
+    if matrix.shape != (n, n):
+        raise ProblemError("travel times", "shape", matrix.shape, f"must be ({n}, {n})")
+    extend = getattr(provider, "extend", None)
+    if extend is not None:
+        out: Matrix = extend(locations, matrix, extra)
+        return out
+    whole = (provider or HaversineEstimate()).matrix((*locations, *extra))
+    if whole.shape != (n + k, n + k):
+        raise ProblemError("travel times", "shape", whole.shape, f"must be ({n + k}, {n + k})")
+    whole = whole.copy()
+    whole[:n, :n] = matrix
+    return whole
+
+
 @dataclass(frozen=True)
 class HaversineEstimate:
     """Straight-line estimate: great-circle distance x ``detour_factor`` / ``speed_kph``.

@@ -20,7 +20,7 @@ from scheduler.network import (
     snap_locations,
     travel_time_matrix,
 )
-from scheduler.travel import travel_time_matrix_for
+from scheduler.travel import extended_matrix, travel_time_matrix_for
 from tests.network_graphs import block_graph, corner
 
 
@@ -167,3 +167,18 @@ def test_snap_summary_reports_mean_max_and_the_farthest_location() -> None:
     assert snaps.summary() == (
         "2 location(s) snapped to the road network: mean 56 m, max 111 m ('near')"
     )
+
+
+def test_extending_a_matrix_by_a_few_places_equals_the_whole_matrix(helsinki: Network) -> None:
+    """A booking request's place added to a day's matrix by one search from it and one to it
+    gives the entries the whole matrix would (directed: both ways checked)."""
+    places = random_locations(helsinki, 12, seed=11)
+    known, extra = tuple(places[:10]), tuple(places[10:])
+    provider = RoadNetwork(helsinki)
+    whole = travel_time_matrix(helsinki, places)
+    extended = extended_matrix(provider, known, whole[:10, :10].copy(), extra)
+    assert extended.tolist() == whole.tolist()
+    # Without a provider, the straight-line estimate fills only the new rows and columns.
+    estimated = extended_matrix(None, known, whole[:10, :10].copy(), extra)
+    assert estimated[:10, :10].tolist() == whole[:10, :10].tolist()
+    assert (estimated[10:, :10] > 0).all()
