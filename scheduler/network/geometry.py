@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -79,3 +80,28 @@ def leg_geometries(network: Network, legs: Iterable[tuple[int, int]]) -> list[Li
 def leg_geometry(network: Network, from_node: int, to_node: int) -> LineString:
     """Road path from node position ``from_node`` to ``to_node`` (see :func:`leg_geometries`)."""
     return leg_geometries(network, [(from_node, to_node)])[0]
+
+
+def road_polylines(graph: Any) -> list[list[tuple[float, float]]]:
+    """Every road of an osmnx ``graph`` once (one direction of a two-way street), as its
+    points ``(lon, lat)`` along the edge's geometry (or the straight edge without one): a
+    map's base layer drawn from the network itself, with no tiles."""
+    seen: set[tuple[int, int]] = set()
+    out: list[list[tuple[float, float]]] = []
+    nodes = graph.nodes
+    for u, v, data in graph.edges(data=True):
+        key = (min(u, v), max(u, v))
+        if key in seen:
+            continue
+        seen.add(key)
+        geometry = data.get("geometry")
+        if geometry is not None:
+            out.append([(float(x), float(y)) for x, y, *_ in geometry.coords])
+        else:
+            out.append(
+                [
+                    (float(nodes[u]["x"]), float(nodes[u]["y"])),
+                    (float(nodes[v]["x"]), float(nodes[v]["y"])),
+                ]
+            )
+    return out
