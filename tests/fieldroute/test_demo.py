@@ -22,7 +22,9 @@ from scheduler.validate import validate
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     out = tmp_path_factory.mktemp("demo")
-    return run_demo(out=out, size="small", seed=3, time_limit=10, solution_limit=150)
+    return run_demo(
+        out=out, network_source="bundled", size="small", seed=3, time_limit=10, solution_limit=150
+    )
 
 
 def test_demo_writes_every_file(demo: DemoResult) -> None:
