@@ -35,12 +35,15 @@ async function signIn(value, remember) {
 const reason = new URLSearchParams(location.search).get('reason');
 if (reason && REASONS[reason]) say(REASONS[reason], reason === 'refused' ? 'error' : 'info');
 
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.get('token')) {
-  const value = fragment.get('token');
+/** A sign-in link (`fieldroute serve --day` prints them): /#token=... */
+function fromLink() {
+  const value = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!value) return;
   history.replaceState(null, '', location.pathname + location.search);
   signIn(value, false);
 }
+fromLink();
+window.addEventListener('hashchange', fromLink);
 
 document.getElementById('sign-in-form').addEventListener('submit', (event) => {
   event.preventDefault();
