@@ -18,10 +18,10 @@ from api.auth import Role
 from api.db.models import Engineer, PlanCentre, PlanJob, SimulationJob, Visit
 from api.deps import PrincipalDep, SessionDep, SettingsDep, SolvedPlansDep, Staff
 from api.routes.common import ERRORS, PathId, conflict, get_or_404, not_found
-from api.routes.plans import PlanId, plan_summary
+from api.routes.plans import PlanId, plan_geojson, plan_summary, solved_or_409
 from api.routes.schedule import DateQuery, build_schedule
 from api.schemas import PlanStatus, PlanSummaryOut, VisitStatus
-from api.store.plans import PlanDataError, SolvedPlan
+from api.store.plans import PlanDataError
 from api.store.simulations import finished_result
 from api.web.board import board_of, engineer_extras, road_lines, route_lines
 from api.web.cache import json_response, page_cache
@@ -73,18 +73,6 @@ def get_me(session: SessionDep, settings: SettingsDep, principal: PrincipalDep) 
     )
 
 
-def _solved(session: SessionDep, plans: SolvedPlansDep, plan_id: int) -> SolvedPlan:
-    """The succeeded plan ``plan_id``; 404 unknown, 409 not (or no longer) readable."""
-    row = get_or_404(session, PlanJob, plan_id, "plan")
-    try:
-        solved = plans.get(session, plan_id)
-    except PlanDataError as e:
-        raise conflict(str(e)) from None
-    if solved is None:
-        raise conflict(f"plan {plan_id} is {row.status}; it has no routes to show")
-    return solved
-
-
 def _statuses(session: SessionDep, visit_ids: list[str]) -> dict[str, Any]:
     """Each visit's reported status and note; a visit deleted since the plan is absent."""
     rows = session.execute(
@@ -129,7 +117,7 @@ class BoardOut(BaseModel):
 def get_board(plan_id: PlanId, session: SessionDep, plans: SolvedPlansDep, _: Staff) -> BoardOut:
     """Engineers with their day's blocks (seconds since local midnight), each visit with
     its windows and status, the visits left out with reasons, centres and KPIs."""
-    solved = _solved(session, plans, plan_id)
+    solved = solved_or_409(session, plans, plan_id)
     row = get_or_404(session, PlanJob, plan_id, "plan")
     statuses = _statuses(session, [v.id for v in solved.problem.visits])
     board = board_of(solved, {vid: VisitStatus(s["status"]) for vid, s in statuses.items()})
@@ -153,7 +141,7 @@ class LiveOut(BaseModel):
 
 @router.get("/plans/{plan_id}/live")
 def get_live(plan_id: PlanId, session: SessionDep, plans: SolvedPlansDep, _: Staff) -> LiveOut:
-    solved = _solved(session, plans, plan_id)
+    solved = solved_or_409(session, plans, plan_id)
     row = get_or_404(session, PlanJob, plan_id, "plan")
     return LiveOut(
         plan_id=plan_id,
@@ -174,23 +162,10 @@ def get_map(
 ) -> Response:
     """Each engineer's drives as ``[[lon, lat], ...]`` lines, along the roads when the plan
     was made on this server's road network (``along_roads``), else straight."""
-    solved = _solved(session, plans, plan_id)
+    solved = solved_or_409(session, plans, plan_id)
 
     def make() -> dict[str, Any]:
-        from scheduler.network import plan_to_geojson, shared_network
-
-        network = None
-        source = str(solved.travel_times)
-        if settings.road_network is not None and source.startswith("road-network"):
-            network = shared_network(settings.road_network)
-        collection = plan_to_geojson(
-            solved.problem,
-            solved.plan,
-            network=network,
-            max_snap_m=settings.max_snap_m,
-            travel_times=solved.travel_times,
-        )
-        return route_lines(collection)
+        return route_lines(plan_geojson(solved, settings))
 
     body = page_cache(request).get_or_make(("map", plan_id), make)
     return json_response(request, body)

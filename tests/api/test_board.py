@@ -5,6 +5,7 @@ the simulation plots; and the pages themselves."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,13 @@ from api.auth import Role
 from api.web.board import lateness_s, slack_s
 from scheduler.domain import TimeWindow, Visit
 from tests.api.conftest import DAY, auth, make_token, published_plan
+
+
+def first_route(client: TestClient, plan_id: int, headers: dict[str, str]) -> dict[str, Any]:
+    """The plan's first route with stops, as the plan file writes it."""
+    routes = client.get(f"/plans/{plan_id}", headers=headers).json()["result"]["routes"]
+    route: dict[str, Any] = next(r for r in routes if r["stops"])
+    return route
 
 
 def test_me_says_who_the_token_is_and_which_days_are_published(
@@ -81,11 +89,7 @@ def test_live_state_follows_statuses_and_the_plan_published_instead(
     client: TestClient, dispatcher: dict[str, str]
 ) -> None:
     plan_id = published_plan(client, dispatcher)
-    served = next(
-        r
-        for r in client.get(f"/plans/{plan_id}", headers=dispatcher).json()["result"]["routes"]
-        if r["stops"]
-    )
+    served = first_route(client, plan_id, dispatcher)
     engineer = auth(make_token(client, Role.ENGINEER, served["engineer_id"]))
     visit = served["stops"][0]["visit_id"]
     r = client.patch(f"/visits/{visit}/status", json={"status": "done"}, headers=engineer)
@@ -120,11 +124,7 @@ def test_an_engineers_day_has_windows_and_the_kpis_of_a_days_plans(
     client: TestClient, dispatcher: dict[str, str]
 ) -> None:
     plan_id = published_plan(client, dispatcher)
-    served = next(
-        r
-        for r in client.get(f"/plans/{plan_id}", headers=dispatcher).json()["result"]["routes"]
-        if r["stops"]
-    )
+    served = first_route(client, plan_id, dispatcher)
     me = served["engineer_id"]
     engineer = auth(make_token(client, Role.ENGINEER, me))
     day = client.get(f"/board/engineers/{me}/day", params={"date": DAY}, headers=engineer).json()

@@ -22,6 +22,7 @@ import pytest
 from api.auth import Role, create_token
 from api.config import Settings
 from api.web import STATIC
+from benchmarks.board_open import CHROMIUM_FLAGS
 from fieldroute.browser import find_browser
 from scheduler.domain import Plan, Problem
 from scheduler.formats import plan_from_json, problem_from_json
@@ -30,15 +31,6 @@ from tests.paths import ROOT
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WAIT_MS = 60_000
 """How long a test waits for something to be drawn: generous, since the machine is shared."""
-CHROMIUM_FLAGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _needed_or_skip() -> str:

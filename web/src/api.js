@@ -88,8 +88,35 @@ function offline(on) {
   }
 }
 
+/** The header every signed-in page shares: skip link, pages, who, sign out, and the
+ * banner that says when the server cannot be reached. */
+function header() {
+  const top = document.getElementById('top');
+  if (!top || top.childElementCount) return;
+  const page = (href, roles, text) => el('a', { href, 'data-roles': roles, hidden: true }, text);
+  top.replaceWith(
+    el('a', { class: 'skip', href: '#main' }, 'Skip to content'),
+    el(
+      'header',
+      { class: 'top' },
+      el('span', { class: 'brand' }, 'fieldroute'),
+      el(
+        'nav',
+        { 'aria-label': 'Pages' },
+        page('/board', 'dispatcher planner', 'Board'),
+        page('/planner', 'dispatcher planner', 'Planner'),
+        page('/engineer', 'engineer', 'My day'),
+      ),
+      el('span', { id: 'who', class: 'who' }),
+      el('button', { id: 'sign-out', type: 'button', class: 'link' }, 'Sign out'),
+    ),
+    el('div', { id: 'network-banner', class: 'banner error', role: 'alert', hidden: true }),
+  );
+}
+
 /** The signed-in token's role and details (GET /me); to the sign-in page without one. */
 export async function me(...roles) {
+  header();
   if (!token()) {
     signOut('signed-out');
     throw new Error('not signed in');
