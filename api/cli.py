@@ -92,8 +92,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         from api.main import create_app
 
+        _load_road_network_in_background()
         uvicorn.run(create_app(), host=args.host, port=args.port)
     return EXIT_OK
+
+
+def _load_road_network_in_background() -> None:
+    """Start loading the server's road network (seconds) while the server starts, so that
+    the first plan or map that needs it does not wait for all of it."""
+    import threading
+
+    from api.config import Settings
+
+    source = Settings().road_network
+    if source is None:
+        return
+    from scheduler.network import shared_network
+
+    def load() -> None:
+        try:
+            shared_network(source)
+        except Exception:  # the request that needs it will load it again and say why
+            return
+
+    threading.Thread(target=load, name="road-network", daemon=True).start()
 
 
 def _create_token(engine: Any, args: argparse.Namespace) -> int:

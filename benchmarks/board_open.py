@@ -185,12 +185,15 @@ def run(day: Path, repeats: int) -> str:
                 page.wait_for_url("**/board*", timeout=TIMEOUT_MS)
                 url = f"http://127.0.0.1:{port}/board"
                 first = _open_ms(page, url, rows, len(active))
+                print(f"opened first in {first:.0f} ms", file=sys.stderr)
                 later = [_open_ms(page, url, rows, len(active)) for _ in range(repeats)]
+                print(f"opened again in {later} ms", file=sys.stderr)
                 stops = [s["visit_id"] for r in active for s in r["stops"]]
                 picks = [stops[i * len(stops) // repeats] for i in range(repeats)]
                 select = [_select_ms(page, v) for v in picks]
+                print(f"selected in {select} ms", file=sys.stderr)
                 homes = [s["visit_id"] for s in active[0]["stops"] if s["visit_id"] not in events]
-                drag = [_drag_ms(page, homes[0], active[-1]["engineer_id"]) for _ in range(repeats)]
+                drag = [_drag_ms(page, homes[0], active[1]["engineer_id"]) for _ in range(repeats)]
                 browser.close()
         finally:
             server.terminate()

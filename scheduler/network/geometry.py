@@ -59,6 +59,7 @@ def leg_geometries(network: Network, legs: Iterable[tuple[int, int]]) -> list[Li
     )
     row = {int(s): i for i, s in enumerate(starts)}
     ids = network.node_ids
+    edges: dict[tuple[int, int], list[tuple[float, float]]] = {}  # a day's legs share streets
     out = []
     for a, b in pairs:
         nodes = _path(predecessors[row[a]], a, b)
@@ -68,7 +69,8 @@ def leg_geometries(network: Network, legs: Iterable[tuple[int, int]]) -> list[Li
             continue
         coords: list[tuple[float, float]] = []
         for u, v in itertools.pairwise(nodes):
-            piece = _edge_coords(network, int(ids[u]), int(ids[v]))
+            key = (int(ids[u]), int(ids[v]))
+            piece = edges.get(key) or edges.setdefault(key, _edge_coords(network, *key))
             coords.extend(piece if not coords else piece[1:])
         # Pin the ends to the nodes' own coordinates (edge geometries may differ by ~1e-7).
         coords[0] = (float(network.lon[a]), float(network.lat[a]))
