@@ -181,10 +181,10 @@ def axe_violations(page: Any) -> list[str]:
     return list(found)
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Any, name: str, *, full_page: bool = False) -> None:
     """Saves the page as ``name`` in $FIELDROUTE_SCREENSHOTS when set (the README's
     pictures: ``FIELDROUTE_SCREENSHOTS=docs/pages make test``)."""
     folder = os.environ.get("FIELDROUTE_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name))
+        page.screenshot(path=str(Path(folder) / name), full_page=full_page)

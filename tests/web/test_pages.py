@@ -150,5 +150,6 @@ def test_a_planner_starts_two_scenarios_from_files_and_sees_them_compared(
         page.wait_for_function(
             f"document.querySelector('img.plot-{kind}')?.naturalWidth > 100", timeout=120_000
         )
-    screenshot(page, "planner.png")
+    assert page.locator("#simulations input:checked").count() == 2  # kept across refreshes
+    screenshot(page, "planner.png", full_page=True)
     assert axe_violations(page) == []

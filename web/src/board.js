@@ -175,8 +175,7 @@ function renderUnassigned() {
       { dataset: { visit: u.visit } },
       el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => select(u.visit) }, u.visit)),
       el('td', {}, String(v.priority)),
-      el('td', {}, el('code', {}, u.reason)),
-      el('td', {}, u.message),
+      el('td', {}, el('code', {}, u.reason), el('br'), el('span', { class: 'small' }, u.message)),
     );
   });
   $('unassigned').replaceChildren(
@@ -184,7 +183,7 @@ function renderUnassigned() {
       'table',
       { id: 'unassigned-table' },
       el('caption', { class: 'visually-hidden' }, 'Visits not planned, with the reason'),
-      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Visit'), el('th', { scope: 'col' }, 'Priority'), el('th', { scope: 'col' }, 'Reason'), el('th', { scope: 'col' }, 'Why'))),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Visit'), el('th', { scope: 'col' }, 'Priority'), el('th', { scope: 'col' }, 'Reason and why'))),
       el('tbody', {}, rows),
     ),
   );

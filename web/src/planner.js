@@ -70,7 +70,11 @@ function waitFor(path, then) {
   }, 1000);
 }
 
+let simulationsTimer = null;
+
 async function loadSimulations() {
+  clearTimeout(simulationsTimer);
+  const checked = new Set([...document.querySelectorAll('#simulations input:checked')].map((c) => c.value));
   const sims = await api('/simulations?limit=50');
   if (!sims.length) {
     $('sim-list').replaceChildren(el('p', {}, 'No simulation yet: start one from a scenario file.'));
@@ -80,7 +84,7 @@ async function loadSimulations() {
     el(
       'tr',
       { dataset: { simulation: s.id, status: s.status } },
-      el('td', {}, el('input', { type: 'checkbox', id: `sim-${s.id}`, value: s.id, disabled: s.status !== 'succeeded', 'aria-label': `Compare simulation ${s.id} (${s.name})` })),
+      el('td', {}, el('input', { type: 'checkbox', id: `sim-${s.id}`, value: s.id, checked: checked.has(String(s.id)), disabled: s.status !== 'succeeded', 'aria-label': `Compare simulation ${s.id} (${s.name})` })),
       el('td', {}, String(s.id)),
       el('td', {}, s.name),
       el('td', {}, s.status),
@@ -91,7 +95,9 @@ async function loadSimulations() {
   $('sim-list').replaceChildren(
     el('table', { id: 'simulations' }, el('caption', {}, 'Simulations, newest first'), el('thead', {}, el('tr', {}, ['Compare', 'Id', 'Scenario', 'Status', 'Replications', 'Error'].map((h) => el('th', { scope: 'col' }, h)))), el('tbody', {}, rows)),
   );
-  if (sims.some((s) => s.status === 'queued' || s.status === 'running')) setTimeout(loadSimulations, 2000);
+  if (sims.some((s) => s.status === 'queued' || s.status === 'running')) {
+    simulationsTimer = setTimeout(loadSimulations, 2000);
+  }
 }
 
 async function startSimulation(event) {

@@ -6,7 +6,7 @@
 import { STATUS_TEXT, clock } from './api.js';
 
 const LABEL_W = 176;
-const PX_PER_S = 1.6 / 60; // 1.6 px a minute
+const MIN_PX_PER_S = 0.8 / 60; // the day fits the panel, at 0.8 px a minute or more
 const STATUS_MARK = { pending: '', en_route: '→', started: '▶', done: '✓', cannot_complete: '✗', deleted: '⌫' };
 
 function esc(text) {
@@ -27,11 +27,11 @@ export class Timeline {
   }
 
   x(seconds) {
-    return LABEL_W + (seconds - this.t0) * PX_PER_S;
+    return LABEL_W + (seconds - this.t0) * this.pxPerS;
   }
 
   time(x) {
-    return this.t0 + (x - LABEL_W) / PX_PER_S;
+    return this.t0 + (x - LABEL_W) / this.pxPerS;
   }
 
   /** Draws `engineers` (the board's, filtered) with `visits` and their `styles`. */
@@ -46,6 +46,8 @@ export class Timeline {
     if (!Number.isFinite(t0)) [t0, t1] = [8 * 3600, 16 * 3600];
     this.t0 = Math.floor(t0 / 3600) * 3600;
     this.t1 = Math.ceil(t1 / 3600) * 3600;
+    const room = this.element.clientWidth - LABEL_W - 24;
+    this.pxPerS = Math.max(MIN_PX_PER_S, room / (this.t1 - this.t0));
     const width = this.x(this.t1) + 10;
     const parts = [`<div class="tl-axis" style="width:${width}px" aria-hidden="true"><span class="corner"></span>`];
     for (let t = this.t0; t <= this.t1; t += 3600) parts.push(`<span style="left:${this.x(t)}px">${clock(t)}</span>`);
@@ -58,23 +60,23 @@ export class Timeline {
         `<div class="tl-row" role="row" data-engineer="${esc(e.id)}" style="width:${width}px">`,
         `<div class="tl-label" role="rowheader" title="${esc(e.name)} (${esc(e.id)})"><span class="chip" style="background:${style ? style.fill : '#fff'}"></span>${esc(e.name)} <span class="muted">${stops ? `${stops}` : 'idle'}</span></div>`,
         `<div class="tl-track" role="gridcell" style="left:0;width:${width}px">`,
-        `<div class="tl-shift" style="left:${this.x(e.shift[0])}px;width:${(e.shift[1] - e.shift[0]) * PX_PER_S}px" title="shift ${clock(e.shift[0])}–${clock(e.shift[1])}"></div>`,
+        `<div class="tl-shift" style="left:${this.x(e.shift[0])}px;width:${(e.shift[1] - e.shift[0]) * this.pxPerS}px" title="shift ${clock(e.shift[0])}–${clock(e.shift[1])}"></div>`,
       );
       if (e.route) {
         for (const stop of e.route.stops) {
           for (const [a, b] of this.board.visits[stop.visit].windows) {
-            parts.push(`<div class="tl-window" style="left:${this.x(a)}px;width:${Math.max(1, (b - a) * PX_PER_S)}px"></div>`);
+            parts.push(`<div class="tl-window" style="left:${this.x(a)}px;width:${Math.max(1, (b - a) * this.pxPerS)}px"></div>`);
           }
         }
         for (const [a, b] of e.route.drives) {
-          parts.push(`<div class="tl-block tl-drive" style="left:${this.x(a)}px;width:${(b - a) * PX_PER_S}px" title="driving ${clock(a)}–${clock(b)}"></div>`);
+          parts.push(`<div class="tl-block tl-drive" style="left:${this.x(a)}px;width:${(b - a) * this.pxPerS}px" title="driving ${clock(a)}–${clock(b)}"></div>`);
         }
         for (const [a, b] of e.route.breaks) {
-          parts.push(`<div class="tl-block tl-break" style="left:${this.x(a)}px;width:${(b - a) * PX_PER_S}px" title="break ${clock(a)}–${clock(b)}"></div>`);
+          parts.push(`<div class="tl-block tl-break" style="left:${this.x(a)}px;width:${(b - a) * this.pxPerS}px" title="break ${clock(a)}–${clock(b)}"></div>`);
         }
         for (const stop of e.route.stops) {
           if (stop.start > stop.arrival) {
-            parts.push(`<div class="tl-block tl-wait" style="left:${this.x(stop.arrival)}px;width:${(stop.start - stop.arrival) * PX_PER_S}px" title="waiting ${clock(stop.arrival)}–${clock(stop.start)}"></div>`);
+            parts.push(`<div class="tl-block tl-wait" style="left:${this.x(stop.arrival)}px;width:${(stop.start - stop.arrival) * this.pxPerS}px" title="waiting ${clock(stop.arrival)}–${clock(stop.start)}"></div>`);
           }
           parts.push(this.stopHtml(e, stop, first));
           first = false;
@@ -102,7 +104,7 @@ export class Timeline {
     ].filter(Boolean);
     const label = `${stop.seq}. ${event ? 'community event ' : ''}${visit.id} for ${e.name}, ${clock(stop.start)}–${clock(stop.end)}, window ${windows}, ${STATUS_TEXT[status]}${flags.length ? `, ${flags.join(', ')}` : ''}`;
     const mark = `${event ? '★' : ''}${stop.late_s > 0 ? '!' : stop.at_risk ? '⚠' : ''}${STATUS_MARK[status] || ''}`;
-    return `<button type="button" class="${classes.join(' ')}" data-visit="${esc(visit.id)}" data-engineer="${esc(e.id)}" data-status="${status}" tabindex="${first ? 0 : -1}" aria-label="${esc(label)}" title="${esc(label)}" style="left:${this.x(stop.start)}px;width:${Math.max(6, (stop.end - stop.start) * PX_PER_S)}px">${stop.seq}${mark ? ` ${mark}` : ''}</button>`;
+    return `<button type="button" class="${classes.join(' ')}" data-visit="${esc(visit.id)}" data-engineer="${esc(e.id)}" data-status="${status}" tabindex="${first ? 0 : -1}" aria-label="${esc(label)}" title="${esc(label)}" style="left:${this.x(stop.start)}px;width:${Math.max(6, (stop.end - stop.start) * this.pxPerS)}px">${stop.seq}${mark ? ` ${mark}` : ''}</button>`;
   }
 
   /** Marks a visit's blocks selected and scrolls the first into view. */
