@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck schemas clean
+.PHONY: demo test lint typecheck schemas clean web
 
 # Everything the two commands need: the library and command core, the service, the
 # simulation, the benchmark reader and the dev tools (the benchmark peers stay optional:
@@ -25,7 +25,21 @@ $(COMPILED): $(STAMP) scheduler/solver/ruin_recreate.py
 	$(BIN)/python -c "from scheduler.solver.compiled_day import warm_up; warm_up()"
 	touch $(COMPILED)
 
-demo: $(COMPILED)
+# The browser pages (web/): their npm packages, pinned by web/package-lock.json, and the
+# build that `fieldroute serve` serves from api/web/static (neither is committed).
+WEB_INSTALLED := web/node_modules/.installed
+$(WEB_INSTALLED): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_INSTALLED)
+
+WEB_BUILT := api/web/static/.built
+$(WEB_BUILT): $(WEB_INSTALLED) web/vite.config.js $(wildcard web/*.html web/src/*)
+	cd web && npm run build --silent
+	touch $(WEB_BUILT)
+
+web: $(WEB_BUILT)
+
+demo: $(COMPILED) $(WEB_BUILT)
 	$(BIN)/fieldroute demo --out demo-output
 
 lint: $(STAMP)
@@ -35,11 +49,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck $(COMPILED)
+test: lint typecheck $(COMPILED) $(WEB_BUILT)
 	$(BIN)/python -m pytest -n 2 -q
 
 schemas: $(STAMP)
 	$(BIN)/python scripts/write_schemas.py
 
 clean:
-	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+		web/node_modules api/web/static

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -16,6 +17,14 @@ def add_commands(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
         "--workers", type=int, default=1, help="server processes (each also runs solves)"
+    )
+    serve.add_argument(
+        "--day",
+        type=Path,
+        metavar="DIR",
+        help="open the board on the day 'fieldroute demo' wrote in DIR: store it (in "
+        "DIR/board.db unless DATABASE_URL is set) with its plan published, serve on its road "
+        "network, and print sign-in links for a dispatcher, a planner and an engineer",
     )
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
@@ -48,6 +57,18 @@ def _migrated_engine() -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``serve`` or ``token create``; returns the exit status."""
+    if args.command == "serve" and args.day is not None:
+        from api.serve_day import DayServeError, prepare_day
+
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        try:
+            links = prepare_day(args.day, f"http://{host}:{args.port}")
+        except DayServeError as e:
+            print(f"fieldroute: error: {e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        for link in links:
+            print(f"  {link.who:<40} {link.url}")
+        sys.stdout.flush()
     engine = _migrated_engine()
     if engine is None:
         return EXIT_BAD_INPUT
@@ -71,8 +92,30 @@ def run(args: argparse.Namespace) -> int:
     else:
         from api.main import create_app
 
+        _load_road_network_in_background()
         uvicorn.run(create_app(), host=args.host, port=args.port)
     return EXIT_OK
+
+
+def _load_road_network_in_background() -> None:
+    """Start loading the server's road network (seconds) while the server starts, so that
+    the first plan or map that needs it does not wait for all of it."""
+    import threading
+
+    from api.config import Settings
+
+    source = Settings().road_network
+    if source is None:
+        return
+    from scheduler.network import shared_network
+
+    def load() -> None:
+        try:
+            shared_network(source)
+        except Exception:  # the request that needs it will load it again and say why
+            return
+
+    threading.Thread(target=load, name="road-network", daemon=True).start()
 
 
 def _create_token(engine: Any, args: argparse.Namespace) -> int:

@@ -72,3 +72,11 @@ class Settings(BaseSettings):
         gt=0,
         description="With road_network: farthest a location may be from a road, metres.",
     )
+    tile_url: str | None = Field(
+        default=None,
+        description="A map tile server for the pages' maps, as a {z}/{x}/{y} URL template; "
+        "unset = the road network itself is the base layer (offline).",
+    )
+    tile_attribution: str | None = Field(
+        default=None, description="The tile server's attribution, shown on the maps."
+    )

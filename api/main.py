@@ -16,9 +16,11 @@ from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
 from api.jobs import JobKind, JobRunner, PlanJobs, SimulationJobs
 from api.routes import (
+    board,
     centres,
     engineers,
     health,
+    pages,
     plans,
     schedule,
     simulations,
@@ -99,4 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, centres, engineers, schedule, visits, plans, simulations, uploads):
         app.include_router(module.router)
+    # The browser pages (api/web) and what they read.
+    app.include_router(board.me_router)
+    app.include_router(board.router)
+    app.include_router(pages.router)
     return app

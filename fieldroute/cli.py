@@ -152,10 +152,11 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     demo.add_argument(
         "--network",
-        default="bundled",
+        default="liechtenstein",
         metavar="SOURCE",
-        help="road network: 'bundled' (central Helsinki, offline; default), an "
-        ".osm.pbf/.osm/.graphml file, or 'place:NAME' / 'bbox:W,S,E,N' online",
+        help="road network: 'liechtenstein' (11 towns, offline; default), 'bundled' (central "
+        "Helsinki, offline), an .osm.pbf/.osm/.graphml file, or 'place:NAME' / "
+        "'bbox:W,S,E,N' online",
     )
     demo.add_argument(
         "--size",
@@ -250,6 +251,14 @@ def _demo(args: argparse.Namespace) -> int:
     for name, path in result.files.items():
         print(f"  {name:<13} {path}")
     print(f"Open {result.files['map.html']} in a browser to see the routes on the map.")
+    # A board database of an earlier day in the same folder would not match this one.
+    (args.out / "board.db").unlink(missing_ok=True)
+    command = sys.argv[0] if Path(sys.argv[0]).name == "fieldroute" else "fieldroute"
+    print(
+        f"Open the board on this day as a dispatcher, an engineer or a planner:\n"
+        f"  {command} serve --day {args.out}\n"
+        "and open one of the sign-in links it prints in a browser."
+    )
     if args.screenshot is not None:
         from fieldroute.browser import BrowserError, screenshot
 

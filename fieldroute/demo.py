@@ -24,6 +24,9 @@ from scheduler.travel import Matrix
 
 DEFAULT_OUT = Path("demo-output")
 DEFAULT_TIME_LIMIT_S = 30.0
+DEFAULT_NETWORK = "liechtenstein"
+"""The demo's service area: the whole of Liechtenstein (11 towns, about 10 x 22 km), shipped
+with fieldroute; ``bundled`` is the much smaller central-Helsinki extract."""
 
 STOP_COLUMNS = (
     "engineer_id",
@@ -93,7 +96,7 @@ def write_stops_csv(problem: Problem, plan: Plan, path: Path) -> None:
 def run_demo(
     *,
     out: Path = DEFAULT_OUT,
-    network_source: str = "bundled",
+    network_source: str = DEFAULT_NETWORK,
     size: str = "default",
     seed: int = 0,
     date: dt.date | None = None,
@@ -110,7 +113,8 @@ def run_demo(
     Parameters
     ----------
     network_source
-        Road network: ``bundled`` (central Helsinki, offline), a ``.osm.pbf``/``.osm``/
+        Road network: ``liechtenstein`` (the default, offline), ``bundled`` (central
+        Helsinki, offline), a ``.osm.pbf``/``.osm``/
         ``.graphml`` path, or an online source (see :func:`scheduler.network.parse_source`).
     size, seed, date
         The generated day (:func:`datasets.generator.generate_day`); ignored with

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from scheduler.domain import Plan, Problem, Visit
+from scheduler.network.geometry import road_polylines
 from scheduler.report import clock
 
 PALETTE: tuple[str, ...] = tuple(qualitative.Dark24) + tuple(qualitative.Alphabet)
@@ -60,29 +61,6 @@ def _lines_trace(lines: Iterable[Sequence[tuple[float, float]]], **kwargs: Any) 
         xs.append(None)
         ys.append(None)
     return go.Scatter(x=xs, y=ys, mode="lines", **kwargs)
-
-
-def _road_lines(graph: Any) -> list[list[tuple[float, float]]]:
-    """Every drivable edge once per direction pair, along its geometry when it has one."""
-    seen: set[tuple[int, int]] = set()
-    out: list[list[tuple[float, float]]] = []
-    nodes = graph.nodes
-    for u, v, data in graph.edges(data=True):
-        key = (min(u, v), max(u, v))
-        if key in seen:
-            continue
-        seen.add(key)
-        geometry = data.get("geometry")
-        if geometry is not None:
-            out.append([(float(x), float(y)) for x, y in geometry.coords])
-        else:
-            out.append(
-                [
-                    (float(nodes[u]["x"]), float(nodes[u]["y"])),
-                    (float(nodes[v]["x"]), float(nodes[v]["y"])),
-                ]
-            )
-    return out
 
 
 def plan_map_html(
@@ -127,7 +105,7 @@ def plan_map_html(
     if road_graph is not None:
         fig.add_trace(
             _lines_trace(
-                _road_lines(road_graph),
+                road_polylines(road_graph),
                 line={"color": ROAD_COLOUR, "width": 1},
                 hoverinfo="skip",
                 name="roads",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from api.config import Settings
 from api.db.models import PlanCentre, PlanJob, utcnow
 from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, SolvedPlansDep, Staff
 from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, get_or_404
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
 from api.store.day import PlanningInputError, problem_for_day, solve_options
-from api.store.plans import PlanDataError, add_plan, plan_file_of, progress_of
+from api.store.plans import PlanDataError, SolvedPlan, add_plan, plan_file_of, progress_of
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
 
@@ -158,6 +159,13 @@ def get_plan_geojson(
     Drives follow the roads when the plan was made on the server's road network, else they
     are straight lines. 409 while the plan has no routes (queued, running or failed).
     """
+    solved = solved_or_409(session, plans, plan_id)
+    return JSONResponse(plan_geojson(solved, settings), media_type="application/geo+json")
+
+
+def solved_or_409(session: SessionDep, plans: SolvedPlansDep, plan_id: int) -> SolvedPlan:
+    """The succeeded plan ``plan_id``: 404 when unknown, 409 while it has no routes (queued,
+    running or failed) or when its stored documents no longer read back."""
     row = _get(session, plan_id)
     try:
         solved = plans.get(session, plan_id)
@@ -165,19 +173,24 @@ def get_plan_geojson(
         raise conflict(str(e)) from None
     if solved is None:
         raise conflict(f"plan {plan_id} is {row.status}; it has no routes to map")
+    return solved
+
+
+def plan_geojson(solved: SolvedPlan, settings: Settings) -> dict[str, Any]:
+    """The plan's GeoJSON: drives along the server's roads when the plan was made on them,
+    else straight lines."""
     from scheduler.network import plan_to_geojson, shared_network
 
     network = None
     if settings.road_network is not None and str(solved.travel_times).startswith("road-network"):
         network = shared_network(settings.road_network)
-    collection = plan_to_geojson(
+    return plan_to_geojson(
         solved.problem,
         solved.plan,
         network=network,
         max_snap_m=settings.max_snap_m,
         travel_times=solved.travel_times,
     )
-    return JSONResponse(collection, media_type="application/geo+json")
 
 
 @router.post("/{plan_id}/publish")

@@ -22,7 +22,7 @@ from scheduler.network.matrix import node_seconds, travel_time_matrix
 from scheduler.network.provider import RoadNetwork
 from scheduler.network.shared import shared_network
 from scheduler.network.snapping import DEFAULT_MAX_SNAP_M, Snaps, snap_locations
-from scheduler.network.sources import bundled_pbf, parse_source
+from scheduler.network.sources import bundled_pbf, packaged_pbf, parse_source
 from scheduler.network.speeds import DEFAULT_FALLBACK_KPH, DEFAULT_SPEEDS_KPH
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "load_network",
     "network_from_graph",
     "node_seconds",
+    "packaged_pbf",
     "parse_source",
     "plan_to_geojson",
     "save_network",

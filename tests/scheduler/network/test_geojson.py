@@ -104,3 +104,20 @@ def test_without_a_network_legs_are_straight_lines() -> None:
     assert all(len(f["geometry"]["coordinates"]) == 2 for f in legs)
     assert {f["properties"]["geometry_source"] for f in legs} == {"straight line"}
     assert "attribution" not in collection["properties"]
+
+
+def test_road_polylines_draw_each_street_once_along_its_shape() -> None:
+    """A map's base layer: the block's four streets once each (a two-way street is one
+    line), with a curved street's points along its geometry."""
+    from shapely.geometry import LineString
+
+    from scheduler.network.geometry import road_polylines
+
+    graph = block_graph()
+    bend = LineString([CORNERS[2], (24.9415, 60.1705), CORNERS[3]])
+    for data in graph.get_edge_data(2, 3).values():
+        data["geometry"] = bend
+    lines = road_polylines(graph)
+    assert len(lines) == 4
+    assert [CORNERS[2], (24.9415, 60.1705), CORNERS[3]] in lines
+    assert [CORNERS[1], CORNERS[2]] in lines

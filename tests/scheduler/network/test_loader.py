@@ -16,6 +16,7 @@ from scheduler.network import (
     OSM_ATTRIBUTION,
     bundled_pbf,
     load_network,
+    packaged_pbf,
     parse_source,
     save_network,
 )
@@ -84,6 +85,23 @@ def test_graphml_round_trip_keeps_times_and_fingerprint(tmp_path: Path) -> None:
     assert str(bundled_pbf()) in again.source and str(path) in again.source
 
 
+def test_the_packaged_liechtenstein_extract_loads_offline_with_its_attribution() -> None:
+    """The demo's default service area ships with fieldroute: the whole country, and the
+    same file as the one beside the checkout (when there)."""
+    network = load_network("liechtenstein")
+    assert network.source == str(packaged_pbf())
+    assert network.attribution == OSM_ATTRIBUTION
+    assert nx.is_strongly_connected(network.graph)
+    xs = [d["x"] for _, d in network.graph.nodes(data=True)]
+    ys = [d["y"] for _, d in network.graph.nodes(data=True)]
+    assert max(ys) - min(ys) > 0.15 and max(xs) - min(xs) > 0.08  # ~20 x 7 km of roads
+    notice = (packaged_pbf().parent / "README.md").read_text()
+    assert "© OpenStreetMap contributors" in notice and "ODbL" in notice
+    shared = SHARED / "networks" / "liechtenstein.osm.pbf"
+    if shared.exists():
+        assert shared.read_bytes() == packaged_pbf().read_bytes()
+
+
 def test_other_shared_extracts_load_when_present() -> None:
     shared = shared_or_skip(SHARED / "networks" / "baltimore.osm.pbf")
     network = load_network(shared)
@@ -100,6 +118,7 @@ def test_other_shared_extracts_load_when_present() -> None:
         ("point:60.17,24.94,1500", Point(60.17, 24.94, 1500.0)),
         ("point:60.17,24.94", Point(60.17, 24.94)),  # 2 km radius by default
         ("bundled", PbfFile(bundled_pbf())),
+        ("liechtenstein", PbfFile(packaged_pbf())),  # shipped inside the package
         (str(TINY_OSM), XmlFile(TINY_OSM)),
     ],
 )
