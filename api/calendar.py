@@ -22,9 +22,10 @@ def schedule_ics(schedule: ScheduleOut, *, stamp: dt.datetime) -> bytes:
     cal.add("x-wr-calname", f"{schedule.engineer_name or schedule.engineer_id} {schedule.date}")
     for stop in schedule.stops:
         event = Event()
-        event.add(
-            "uid", f"plan-{schedule.plan_id}-{schedule.engineer_id}-{stop.visit_id}@fieldroute"
-        )
+        # One UID per visit and day: a re-plan updates the entry (a higher SEQUENCE), never
+        # duplicates it.
+        event.add("uid", f"visit-{stop.visit_id}-{schedule.date}@fieldroute")
+        event.add("sequence", schedule.plan_id)
         event.add("dtstamp", stamp)
         event.add("dtstart", _utc(stop.start))
         event.add("dtend", _utc(stop.end))
@@ -45,7 +46,8 @@ def schedule_ics(schedule: ScheduleOut, *, stamp: dt.datetime) -> bytes:
         cal.add_component(event)
     for i, b in enumerate(schedule.breaks):
         event = Event()
-        event.add("uid", f"plan-{schedule.plan_id}-{schedule.engineer_id}-break-{i}@fieldroute")
+        event.add("uid", f"break-{i}-{schedule.engineer_id}-{schedule.date}@fieldroute")
+        event.add("sequence", schedule.plan_id)
         event.add("dtstamp", stamp)
         event.add("dtstart", _utc(b.start))
         event.add("dtend", _utc(b.end))

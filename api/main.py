@@ -18,12 +18,17 @@ from api.jobs import JobKind, JobRunner, PlanJobs, SimulationJobs
 from api.routes import (
     board,
     centres,
+    day_state,
+    diff,
     engineers,
     health,
+    moves,
     pages,
     plans,
+    replan,
     schedule,
     simulations,
+    slots,
     uploads,
     visits,
 )
@@ -100,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     for module in (health, centres, engineers, schedule, visits, plans, simulations, uploads):
+        app.include_router(module.router)
+    # The day as it runs (issue 19): its state, re-plans, diffs, manual moves, booking slots.
+    for module in (day_state, replan, diff, moves, slots):
         app.include_router(module.router)
     # The browser pages (api/web) and what they read.
     app.include_router(board.me_router)

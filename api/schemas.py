@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from scheduler.formats import PlanFile, WeightsFile
 from scheduler.formats.clock import clock_seconds, minutes_to_seconds
+from scheduler.formats.plan_file import ChurnOut
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
@@ -49,6 +50,16 @@ Timezone = Annotated[
 
 def _as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+ClockOrInstant = Annotated[
+    str,
+    Field(
+        max_length=40,
+        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?|24:00|\d{4}-\d{2}-\d{2}T.+)$",
+        description='"HH:MM" on the day, or ISO 8601 with offset.',
+    ),
+]
 
 
 UtcTime = Annotated[dt.datetime, AfterValidator(_as_utc), Field(description="UTC, ISO 8601.")]
@@ -180,6 +191,7 @@ class VisitStatus(StrEnum):
     STARTED = "started"
     DONE = "done"
     CANNOT_COMPLETE = "cannot_complete"
+    CANCELLED = "cancelled"
 
 
 class TimeWindowIn(_In):
@@ -286,6 +298,19 @@ class VisitOut(_Out):
 class VisitStatusIn(_In):
     status: Literal["en_route", "started", "done", "cannot_complete"]
     note: LongText = Field(default="", description="Why a visit cannot be completed, say.")
+    at: ClockOrInstant | None = Field(
+        default=None,
+        description="When it happened (default: now): started sets the visit's actual start, "
+        "done and cannot_complete its actual end.",
+    )
+    lat: Lat | None = Field(default=None, description="Where the engineer is (with lon).")
+    lon: Lon | None = None
+
+    @model_validator(mode="after")
+    def _position(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        return self
 
 
 # ------------------------------------------------------------------ plans
@@ -322,10 +347,43 @@ class PlanOptionsIn(_In):
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seeds the search.")
 
 
+class ReplanIn(_In):
+    """Plan the rest of a published plan's day from ``at`` (see docs/replanning.md)."""
+
+    of: int = Field(ge=1, le=2**31 - 1, description="The published plan to re-plan.")
+    at: Clock = Field(description='Re-plan from this clock time on the plan\'s day, "HH:MM".')
+    churn: ChurnWeightsIn | None = None
+
+
+class ChurnWeightsIn(_In):
+    """What a re-plan's changes cost (cost units; one is a second of driving)."""
+
+    reassign: int = Field(default=1800, ge=0, le=10**7)
+    move_per_second: int = Field(default=1, ge=0, le=10**4)
+    tolerance_min: float = Field(default=15, ge=0, le=24 * 60)
+    broken_promise: int = Field(default=3600, ge=0, le=10**7)
+    drop_planned: int = Field(default=36_000, ge=0, le=10**8)
+
+
 class PlanIn(_In):
-    date: Day
-    service_centre_ids: list[Id] = Field(min_length=1, max_length=50)
+    date: Day | None = Field(default=None, description="The day (not with replan).")
+    service_centre_ids: list[Id] | None = Field(
+        default=None, min_length=1, max_length=50, description="Its centres (not with replan)."
+    )
     options: PlanOptionsIn = Field(default_factory=PlanOptionsIn)
+    replan: ReplanIn | None = Field(
+        default=None, description="Re-plan the rest of a published plan's day instead."
+    )
+
+    @model_validator(mode="after")
+    def _what(self) -> Self:
+        if self.replan is None and (self.date is None or self.service_centre_ids is None):
+            raise ValueError("date and service_centre_ids are required (or replan)")
+        if self.replan is not None and (
+            self.date is not None or self.service_centre_ids is not None
+        ):
+            raise ValueError("a replan takes its day and centres from the plan it re-plans")
+        return self
 
 
 class ProgressOut(BaseModel):
@@ -348,11 +406,17 @@ class PlanSummaryOut(BaseModel):
     finished_at: UtcTime | None
     published: bool
     published_at: UtcTime | None
+    replaces: int | None = Field(
+        default=None, description="The plan this version replaces (a re-plan, a manual move)."
+    )
 
 
 class PlanOut(PlanSummaryOut):
     result: PlanFile | None = Field(
         description="Routes, unassigned visits with reasons, KPIs; set once succeeded."
+    )
+    churn: ChurnOut | None = Field(
+        default=None, description="Changes to the plan it replaces (once succeeded)."
     )
 
 
@@ -376,6 +440,9 @@ class ScheduleStopOut(BaseModel):
     customer_phone: str
     notes: str
     navigation_url: str = Field(description="Opens turn-by-turn navigation to the stop.")
+    windows: list[ScheduleBreakOut] = Field(
+        default_factory=list, description="The appointment windows (ISO 8601 with offset)."
+    )
 
 
 class ScheduleBreakOut(BaseModel):
@@ -394,8 +461,20 @@ class ScheduleOut(BaseModel):
     service_centre: ServiceCentreOut
     stops: list[ScheduleStopOut]
     breaks: list[ScheduleBreakOut]
+    changes: list[ScheduleChangeOut] | None = Field(
+        default=None, description="What changed since the plan named by changed_since."
+    )
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class ScheduleChangeOut(BaseModel):
+    """A stop of the engineer's day that changed since an earlier plan version."""
+
+    visit_id: str
+    change: Literal["added", "removed", "moved", "unchanged"]
+    start_before: str | None
+    start_after: str | None
 
 
 class CsvUploadOut(BaseModel):

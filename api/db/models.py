@@ -115,6 +115,8 @@ class Visit(Base):
     status: Mapped[str] = mapped_column(String(32), default="pending", index=True)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     status_note: Mapped[str] = mapped_column(Text, default="")
+    actual_start: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    actual_end: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class PlanJob(Base):
@@ -138,6 +140,10 @@ class PlanJob(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plans.id", ondelete="SET NULL"), index=True
+    )
+    revision: Mapped[dict[str, Any] | None] = mapped_column()
 
     centres: Mapped[list[PlanCentre]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", lazy="selectin"
@@ -169,6 +175,23 @@ class PlanCentre(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[PlanJob] = relationship(back_populates="centres")
+
+
+class EngineerDay(Base):
+    """An engineer's state on one day: last known position and when, off from when (sick,
+    leave). Times are naive UTC like every stored time."""
+
+    __tablename__ = "engineer_days"
+
+    engineer_id: Mapped[str] = mapped_column(
+        ForeignKey("engineers.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    off_from: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class SimulationJob(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.config import Settings
 from api.db.models import PlanJob
 from api.jobs.pool import Report
+from api.jobs.replans import replan_day, replan_of
 from api.jobs.runner import JobContext
 from api.store.plans import (
     Solution,
@@ -95,6 +96,11 @@ class PlanJobs:
     def run(self, job_id: int, context: JobContext) -> Solution:
         with context.sessions() as session:
             problem = load_problem(session, job_id)
+            replanning = replan_of(session, job_id, problem)
+        if replanning is not None:  # the rest of a published day (api.jobs.replans)
+            return context.pool.submit_reporting(
+                context.key, replan_day, replanning, self.travel, self.processes
+            ).result()
         solving = context.pool.submit_reporting(
             context.key, solve_day, problem, self.travel, self.processes
         )

@@ -18,6 +18,7 @@ from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, get_or_4
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
 from api.store.day import PlanningInputError, problem_for_day, solve_options
 from api.store.plans import PlanDataError, SolvedPlan, add_plan, plan_file_of, progress_of
+from api.store.versions import withdraw_replaced
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
 
@@ -47,11 +48,14 @@ def plan_summary(row: PlanJob) -> PlanSummaryOut:
         finished_at=row.finished_at,
         published=row.published_at is not None,
         published_at=row.published_at,
+        replaces=row.replaces_id,
     )
 
 
 def plan_out(row: PlanJob) -> PlanOut:
-    return PlanOut(**plan_summary(row).model_dump(), result=plan_file_of(row))
+    result = plan_file_of(row)
+    churn = result.churn if result is not None else None
+    return PlanOut(**plan_summary(row).model_dump(), result=result, churn=churn)
 
 
 def _get(session: SessionDep, plan_id: int) -> PlanJob:
@@ -72,7 +76,15 @@ def create_plan(
 
     The day's active engineers and visits are copied into the plan now, so later edits do
     not change it. 422 when the data cannot be planned (the message names what is wrong).
+
+    With ``replan`` (``{"of": PLAN_ID, "at": "HH:MM"}``, no date or centres): the rest of
+    that published plan's day from ``at``, from the day's state (see ``api.routes.replan``).
     """
+    if body.replan is not None:
+        from api.routes.replan import queue_replan
+
+        return queue_replan(body, session, settings, runner, principal, response)
+    assert body.date is not None and body.service_centre_ids is not None
     if body.options.time_limit_s > settings.max_time_limit_s:
         raise RequestValidationError(
             [
@@ -198,11 +210,13 @@ def publish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanSum
     """Make a succeeded plan the one engineers see for its centres and day.
 
     409 when it is not succeeded, already published, or another plan is published for one
-    of its centres that day (unpublish that one first).
+    of its centres that day (unpublish that one first). A new version (a re-plan, a manual
+    move) replaces the version it was made from: that one is unpublished, and kept.
     """
     row = _get(session, plan_id)
     if row.status != PlanStatus.SUCCEEDED:
         raise conflict(f"plan {plan_id} is {row.status}; only a succeeded plan can be published")
+    withdraw_replaced(session, row)  # a new version replaces the one published
     won = session.execute(
         update(PlanJob)
         .where(PlanJob.id == plan_id, PlanJob.published_at.is_(None))

@@ -21,7 +21,8 @@ from api.schemas import (
     VisitKind,
     VisitStatus,
 )
-from api.store.plans import EngineerDay, PlanDataError, ScheduledStop, visit_statuses
+from api.store.plans import EngineerDay, PlanDataError, ScheduledStop
+from api.store.versions import CANCELLED, ChangedSince, current_statuses, stop_changes
 
 router = APIRouter(prefix="/engineers", tags=["engineer schedule"], responses=ERRORS)
 
@@ -58,6 +59,10 @@ def stop_out(
         customer_phone=details.customer_phone,
         notes=details.notes,
         navigation_url=navigation_url(where.lat, where.lon),
+        windows=[
+            ScheduleBreakOut(start=day.iso(w.start), end=day.iso(w.end))
+            for w in stop.visit.time_windows
+        ],
     )
 
 
@@ -67,11 +72,13 @@ def build_schedule(
     principal: PrincipalDep,
     engineer_id: str,
     date: dt.date,
+    changed_since: int | None = None,
 ) -> ScheduleOut:
     """The engineer's day in the plan published for their centre and ``date``.
 
-    404 without a published plan or when the engineer is not in it; 409 when a visit on it
-    was deleted since it was made (it needs a new plan).
+    404 without a published plan or when the engineer is not in it. A visit cancelled or
+    deleted since leaves the day. With ``changed_since`` (the ``plan_id`` of an earlier
+    fetch), ``changes`` says which stops were added, removed or moved since that version.
     """
     check_self_or_staff(principal, engineer_id)
     engineer = session.get(Engineer, engineer_id)
@@ -92,7 +99,11 @@ def build_schedule(
                 f"engineer {engineer_id!r} is not in plan {solved.plan_id} published for "
                 f"{date.isoformat()}",
             )
-        statuses = visit_statuses(session, day.plan_id, [s.visit.id for s in day.stops])
+        statuses = current_statuses(session, [s.visit.id for s in day.stops])
+        stops = [s for s in day.stops if statuses.get(s.visit.id, CANCELLED) is not CANCELLED]
+        changes = None
+        if changed_since is not None:
+            changes = stop_changes(session, plans, engineer_id, changed_since, day, stops)
     except PlanDataError as e:
         raise conflict(str(e)) from None
     centre = session.get(ServiceCentre, engineer.service_centre_id)
@@ -107,13 +118,12 @@ def build_schedule(
             "departure": day.iso(day.route.departure),
             "return": day.iso(day.route.return_),
             "service_centre": centre_out(centre),
-            "stops": [
-                stop_out(i, s, statuses[s.visit.id], day) for i, s in enumerate(day.stops, 1)
-            ],
+            "stops": [stop_out(i, s, statuses[s.visit.id], day) for i, s in enumerate(stops, 1)],
             "breaks": [
                 ScheduleBreakOut(start=day.iso(b.start), end=day.iso(b.end))
                 for b in day.route.breaks
             ],
+            "changes": changes,
         }
     )
 
@@ -125,13 +135,15 @@ def get_schedule(
     session: SessionDep,
     plans: SolvedPlansDep,
     principal: PrincipalDep,
+    changed_since: ChangedSince = None,
 ) -> ScheduleOut:
-    """Ordered stops with ETAs, addresses, job details, contacts and navigation links.
+    """Ordered stops with ETAs, appointment windows, addresses, job details, contacts and
+    navigation links; with ``changed_since``, what changed since that plan version.
 
     From the plan published for the engineer's centre and day; an engineer token sees only
     its own engineer (403 otherwise), dispatchers and planners see anyone.
     """
-    return build_schedule(session, plans, principal, engineer_id, date)
+    return build_schedule(session, plans, principal, engineer_id, date, changed_since)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from api.routes.common import (
     Limit,
     Offset,
     PathId,
+    body_error,
     check_centre_exists,
     conflict,
     get_or_404,
@@ -30,7 +31,9 @@ from api.schemas import (
     VisitStatus,
     VisitStatusIn,
 )
+from api.store.day_state import day_clock, instant, record_report
 from api.store.plans import PlanDataError
+from api.store.versions import serves_on_published
 
 router = APIRouter(prefix="/visits", tags=["visits"], responses=ERRORS)
 
@@ -41,6 +44,7 @@ _STEP = {
     VisitStatus.STARTED: 2,
     VisitStatus.DONE: 3,
     VisitStatus.CANNOT_COMPLETE: 3,
+    VisitStatus.CANCELLED: 3,
 }
 
 
@@ -132,7 +136,10 @@ def update_visit_status(
     """The engineer assigned the visit in the published plan reports progress.
 
     Status moves forward only (en_route, started, then done or cannot_complete); sending the
-    current status again changes nothing; moving back or off a final status is a 409.
+    current status again changes nothing; moving back or off a final status (cancelled too)
+    is a 409. ``at`` (default now) is the visit's actual start (started) or end (done,
+    cannot_complete); ``lat``/``lon`` are the engineer's position then. A visit a re-plan
+    left out (under way) is still the engineer's to report.
     """
     if principal.role is not Role.ENGINEER or principal.engineer_id is None:
         raise HTTPException(
@@ -143,7 +150,8 @@ def update_visit_status(
         plan = plans.published(session, row.service_centre_id, row.date)
     except PlanDataError as e:
         raise conflict(str(e)) from None
-    if plan is None or principal.engineer_id not in plan.engineers_serving(visit_id):
+    engineer = principal.engineer_id
+    if plan is None or not serves_on_published(session, plans, plan, engineer, visit_id):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"visit {visit_id!r} is not on your published schedule for {row.date.isoformat()}",
@@ -153,9 +161,16 @@ def update_visit_status(
         return visit_out(row)
     if _STEP[current] == 3 or _STEP[new] < _STEP[current]:
         raise conflict(f"visit {visit_id!r} is {current.value}; it cannot become {new.value}")
+    try:
+        clock = day_clock(session, row.service_centre_id, row.date)
+        at = utcnow() if body.at is None else instant(clock, body.at)
+    except ValueError as e:
+        raise body_error("at", str(e), body.at) from None
     row.status = new.value
     row.status_changed_at = utcnow()
     if body.note:
         row.status_note = body.note
+    position = (body.lat, body.lon) if body.lat is not None and body.lon is not None else None
+    record_report(session, row, new, at, principal.engineer_id, position)
     session.commit()
     return visit_out(row)

@@ -29,6 +29,7 @@ from api.db.models import PlanCentre, PlanJob, Visit, utcnow
 from api.schemas import PlanOptionsIn, PlanStatus, VisitStatus
 from api.store.day import VisitDetails
 from api.store.queue import claim_oldest, update_running
+from scheduler.churn import Churn
 from scheduler.domain import Location, Plan, Problem, Route, Stop
 from scheduler.domain import Visit as DomainVisit
 from scheduler.errors import InputFormatError
@@ -148,6 +149,9 @@ class Solution:
     matrix: Matrix
     travel_times: str
     progress: SolveProgress | None
+    churn: Churn | None = None
+    """A re-plan's churn against the plan it replaces; its ``problem`` is the rest of the
+    day, stored as the plan's problem."""
 
 
 def record_progress(
@@ -161,7 +165,9 @@ def record_progress(
 
 def record_solution(session: Session, plan_id: int, worker_id: str, solution: Solution) -> None:
     """Store ``worker_id``'s solution of the plan: the plan succeeded."""
-    last = {"progress": solution.progress.as_json()} if solution.progress else {}
+    last: dict[str, Any] = {"progress": solution.progress.as_json()} if solution.progress else {}
+    if solution.churn is not None:  # a re-plan solved the rest of the day: keep that problem
+        last["problem"] = problem_to_json(solution.problem)
     update_running(
         session,
         PlanJob,
@@ -169,7 +175,11 @@ def record_solution(session: Session, plan_id: int, worker_id: str, solution: So
         [plan_id],
         status=PlanStatus.SUCCEEDED,
         result=plan_to_json(
-            solution.problem, solution.plan, solution.matrix, travel_times=solution.travel_times
+            solution.problem,
+            solution.plan,
+            solution.matrix,
+            travel_times=solution.travel_times,
+            churn=solution.churn,
         ),
         error=None,
         finished_at=utcnow(),
