@@ -293,6 +293,8 @@ class VisitOut(_Out):
     status: VisitStatus
     status_changed_at: UtcTime | None
     status_note: str
+    actual_start: UtcTime | None = Field(default=None, description="Reported start.")
+    actual_end: UtcTime | None = Field(default=None, description="Reported end.")
 
 
 class VisitStatusIn(_In):
