@@ -157,7 +157,7 @@ class SlotsIn(_In):
 
     lat: Lat
     lon: Lon
-    duration_min: float = Field(gt=0, le=24 * 60)
+    duration_min: float = Field(ge=1, le=24 * 60, description="Minutes on site.")
     skills: list[Id] = Field(default_factory=list, max_length=50)
     days: list[SlotDayIn] = Field(min_length=1, max_length=31)
     service_centre_ids: list[Id] | None = Field(

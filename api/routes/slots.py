@@ -49,12 +49,15 @@ def find_slots(
         for c in centres:
             if c not in known:
                 raise body_error("service_centre_ids", f"service centre {c!r} does not exist", c)
-    request = SlotRequest(
-        lat=body.lat,
-        lon=body.lon,
-        duration=minutes_to_seconds(body.duration_min),
-        skills=frozenset(body.skills),
-    )
+    try:
+        request = SlotRequest(
+            lat=body.lat,
+            lon=body.lon,
+            duration=minutes_to_seconds(body.duration_min),
+            skills=frozenset(body.skills),
+        )
+    except ProblemError as e:
+        raise body_error(e.field, e.expected, e.value) from None
     days: list[BookingDay] = []
     dates: dict[str, dt.date] = {}
     without: list[dt.date] = []

@@ -182,6 +182,10 @@ def test_the_scripted_morning_re_planned_through_the_api(
     matrix, _ = travel_time_matrix_for(solved.problem)
     assert validate(solved.problem, solved.plan, matrix) == []
 
+    # The board and the map draw it like any plan.
+    assert client.get(f"/board/plans/{new['id']}", headers=dispatcher).status_code == 200
+    assert client.get(f"/plans/{new['id']}/geojson", headers=dispatcher).status_code == 200
+
     # The churn block, against the plan it replaces.
     churn = new["churn"]
     assert churn == new["result"]["churn"]

@@ -92,6 +92,16 @@ def test_selecting_a_stop_highlights_it_on_the_timeline_and_the_map(page: Any, s
 def test_board_is_read_only_until_the_server_can_preview_and_apply_moves(
     page: Any, site: Site
 ) -> None:
+    """A server whose API has no preview and apply (an older one: its OpenAPI document
+    without them) leaves the board read-only."""
+
+    def older_server(route: Any) -> None:
+        spec = route.fetch().json()
+        for name in ("preview", "apply"):
+            spec["paths"].pop(f"/plans/{{plan_id}}/{name}", None)
+        route.fulfill(json=spec)
+
+    page.route("**/openapi.json", older_server)
     open_board(page, site)
     assert "Read-only" in page.locator("#capability").inner_text()
     block = page.locator(".tl-stop").first
@@ -178,6 +188,66 @@ def test_a_drag_is_refused_with_the_violation_shown_then_previewed_and_applied(
     page.wait_for_selector("text=Move applied")
     assert sent[2]["url"].endswith(f"/plans/{site.plan_id}/apply")
     assert sent[2]["body"] == sent[1]["body"]
+
+
+def _feasible_move(site: Site) -> tuple[str, str, str]:
+    """A visit, another engineer and a start ("HH:MM") the server's preview finds feasible
+    (tried as the server will: the plan's own road matrix)."""
+    from api.store.matrices import matrix_of
+    from scheduler.formats.clock import clock_for
+    from scheduler.preview import Move, preview
+
+    with site.sessions() as session:
+        solved = site.app.state.solved_plans.get(session, site.plan_id)
+    matrix, _ = matrix_of(solved, site.app.state.settings)
+    clock = clock_for(site.problem)
+    for route in site.active_routes:
+        for stop in route.stops:
+            if site.problem.visit(stop.visit_id).is_event:
+                continue
+            for other in site.active_routes:
+                if other.engineer_id == route.engineer_id:
+                    continue
+                moved = preview(
+                    site.problem, matrix, site.plan, [Move(stop.visit_id, other.engineer_id)]
+                )
+                if not moved.feasible:
+                    continue
+                start = next(
+                    s.start
+                    for r in moved.plan.routes
+                    for s in r.stops
+                    if s.visit_id == stop.visit_id and r.engineer_id == other.engineer_id
+                )
+                start = -(-start // 60) * 60  # the board sends whole minutes
+                timed = Move(stop.visit_id, other.engineer_id, start=start)
+                if preview(site.problem, matrix, site.plan, [timed]).feasible:
+                    return stop.visit_id, other.engineer_id, clock.compact(start)
+    raise AssertionError("no feasible move on the day")
+
+
+def test_a_drag_is_previewed_and_applied_by_the_server_end_to_end(page: Any, site: Site) -> None:
+    """No stand-in: the board finds preview and apply in the server's API, a drag asks the
+    server for a preview, and applying it stores a new plan version the board then shows."""
+    visit, engineer, start = _feasible_move(site)
+    open_board(page, site)
+    assert "Drag a stop" in page.locator("#capability").inner_text()
+    _drag(page, visit, engineer)
+    page.wait_for_selector("#move-preview p")
+    page.locator("#move-engineer").select_option(engineer)
+    page.locator("#move-start").fill(start)
+    page.locator("#move-preview-button").click()
+    page.wait_for_selector("text=Feasible: no rule is broken.")
+    assert "cost units" in page.locator("#move-preview").inner_text()
+    assert "reassigned 1" in page.locator("#move-preview").inner_text()
+    page.locator("#move-apply").click()
+    page.wait_for_selector("text=Move applied")
+    with site.sessions() as session:
+        row = session.scalars(select(PlanJob).where(PlanJob.replaces_id == site.plan_id)).one()
+        assert row.status == "succeeded" and row.published_at is None
+        new_id = row.id
+    assert f"plan {new_id}" in page.locator("#message").inner_text()
+    page.wait_for_function(f"document.querySelector('#plan').value === '{new_id}'")
 
 
 def test_a_plan_published_by_someone_else_replaces_the_stale_one_and_the_board_says_so(
