@@ -5,8 +5,9 @@ Pydantic at the boundary only, as in ``api.schemas`` (whose conventions these fo
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
+from fastapi import Query
 from pydantic import BaseModel, Field, model_validator
 
 from api.schemas import (
@@ -25,6 +26,15 @@ from api.schemas import (
 from scheduler.formats.plan_file import ChurnOut
 
 # ------------------------------------------------------------------ the day's state
+
+ChangedSince = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=2**31 - 1,
+        description="The plan_id of an earlier fetch: say which stops changed since it.",
+    ),
+]
 
 
 class PositionIn(_In):

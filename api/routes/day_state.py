@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 
+from api.auth import Role
 from api.config import Settings
 from api.db.models import Engineer, EngineerDay, Visit, utcnow
 from api.deps import Dispatcher, PrincipalDep, SessionDep, SettingsDep
@@ -85,6 +86,8 @@ def update_position(
     """Where the engineer is (the engineer themself, or a dispatcher); a re-plan starts
     them there. ``at`` defaults to now. 422 for a point far off the server's road network."""
     check_self_or_staff(principal, engineer_id)
+    if principal.role is Role.PLANNER:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a planner does not move engineers")
     engineer = get_or_404(session, Engineer, engineer_id, "engineer")
     check_on_roads(settings, body.lat, body.lon, "lat")
     centre = engineer.service_centre_id

@@ -21,8 +21,9 @@ from api.schemas import (
     VisitKind,
     VisitStatus,
 )
+from api.schemas_day import ChangedSince
 from api.store.plans import EngineerDay, PlanDataError, ScheduledStop
-from api.store.versions import CANCELLED, ChangedSince, current_statuses, stop_changes
+from api.store.versions import CANCELLED, current_statuses, stop_changes
 
 router = APIRouter(prefix="/engineers", tags=["engineer schedule"], responses=ERRORS)
 

@@ -6,9 +6,8 @@ new version, and who served a visit along the chain."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Query
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,6 @@ from scheduler.travel import Matrix
 
 __all__ = [
     "CANCELLED",
-    "ChangedSince",
     "add_version",
     "ancestors",
     "current_statuses",
@@ -157,15 +155,6 @@ def serves_on_published(
 
 CANCELLED = VisitStatus.CANCELLED
 """A visit with this status (or deleted) leaves the engineers' schedules."""
-
-ChangedSince = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        le=2**31 - 1,
-        description="The plan_id of an earlier fetch: say which stops changed since it.",
-    ),
-]
 
 
 def current_statuses(session: Session, visit_ids: Collection[str]) -> dict[str, VisitStatus]:

@@ -96,6 +96,9 @@ def test_status_reports_record_actual_times_and_position_and_dispatchers_set_tim
                         headers=dispatcher).status_code == 404  # fmt: skip
     r = client.patch(f"/engineers/{e}/position", json={"lat": 91, "lon": 24.94}, headers=token)
     assert r.status_code == 422
+    planner = auth(make_token(client, Role.PLANNER))
+    r = client.patch(f"/engineers/{e}/position", json={"lat": 60.17, "lon": 24.94}, headers=planner)
+    assert r.status_code == 403
     # Off from 11:00 (sick): a dispatcher's to set and to clear.
     off = {"date": DAY, "off_from": "11:00"}
     assert client.patch(f"/engineers/{e}/off", json=off, headers=token).status_code == 403
