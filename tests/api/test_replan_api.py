@@ -129,7 +129,10 @@ def run_the_morning(client: TestClient, headers: dict[str, str]) -> dict[str, An
     )
     assert r.status_code == 200, r.text
     # Two customers cancel (not the sick engineer's: those are handed over).
-    cancelled = sorted(v for v in afternoon if placed[v][0] != sick)[:2]
+    # ... and is driving to their first afternoon stop: they keep it.
+    en_route = min((v for v in afternoon if placed[v][0] == other), key=lambda v: placed[v][1])
+    assert report(client, other, en_route, "en_route", "10:58").status_code == 200
+    cancelled = sorted(v for v in afternoon if placed[v][0] != sick and v != en_route)[:2]
     for v in cancelled:
         r = client.post(f"/visits/{v}/cancel", json={"note": "customer called"}, headers=headers)
         assert r.status_code == 200 and r.json()["status"] == "cancelled"
@@ -146,6 +149,7 @@ def run_the_morning(client: TestClient, headers: dict[str, str]) -> dict[str, An
         "other": other,
         "cancelled": cancelled,
         "handed_over": sorted(v for v in afternoon if placed[v][0] == sick),
+        "en_route": en_route,
     }
 
 
@@ -169,6 +173,9 @@ def test_the_scripted_morning_re_planned_through_the_api(
     # The sick engineer has nothing left; what was theirs is handed over.
     assert all(e != m["sick"] for e, _, _ in after.values())
     assert set(m["handed_over"]) <= set(after)
+    # An engineer driving to a stop keeps it as their first.
+    first = min((s, v) for v, (e, s, _) in after.items() if e == m["other"])
+    assert first[1] == m["en_route"]
     # Every urgent visit is served; nobody starts before 11:00.
     assert {f"u{i}" for i in range(1, 6)} <= set(after)
     assert all(clock(start) >= "11:00" for _, start, _ in after.values())
