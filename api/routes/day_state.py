@@ -23,6 +23,7 @@ from api.store.day_state import (
     day_clock,
     instant,
     local_date,
+    off_roads,
     set_off,
     set_position,
 )
@@ -33,20 +34,9 @@ router = APIRouter(tags=["day state"], responses=ERRORS)
 def check_on_roads(settings: Settings, lat: float, lon: float, field: str) -> None:
     """422 on ``field`` when the server plans on a road network and the point is farther
     from its roads than ``max_snap_m``."""
-    if settings.road_network is None:
-        return
-    from scheduler.domain import Location
-    from scheduler.errors import NetworkError
-    from scheduler.network import shared_network, snap_locations
-
-    try:
-        snap_locations(
-            shared_network(settings.road_network),
-            [Location(field, lat, lon)],
-            max_distance_m=settings.max_snap_m,
-        )
-    except NetworkError as e:
-        raise body_error(field, f"is off the road network: {e}", [lat, lon]) from None
+    why = off_roads(settings, lat, lon)
+    if why is not None:
+        raise body_error(field, why, [lat, lon])
 
 
 def day_out(row: EngineerDay) -> EngineerDayOut:

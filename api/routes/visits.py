@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from api.auth import Role
 from api.db.models import Visit, utcnow
-from api.deps import Dispatcher, PrincipalDep, SessionDep, SolvedPlansDep, Staff
+from api.deps import Dispatcher, PrincipalDep, SessionDep, SettingsDep, SolvedPlansDep, Staff
 from api.routes.common import (
     ERRORS,
     IdQuery,
@@ -31,7 +31,7 @@ from api.schemas import (
     VisitStatus,
     VisitStatusIn,
 )
-from api.store.day_state import day_clock, instant, record_report
+from api.store.day_state import day_clock, instant, off_roads, record_report
 from api.store.plans import PlanDataError
 from api.store.versions import serves_on_published
 
@@ -132,6 +132,7 @@ def update_visit_status(
     session: SessionDep,
     plans: SolvedPlansDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
 ) -> VisitOut:
     """The engineer assigned the visit in the published plan reports progress.
 
@@ -171,6 +172,8 @@ def update_visit_status(
     if body.note:
         row.status_note = body.note
     position = (body.lat, body.lon) if body.lat is not None and body.lon is not None else None
+    if position is not None and (why := off_roads(settings, *position)) is not None:
+        raise body_error("lat", why, list(position))
     record_report(session, row, new, at, principal.engineer_id, position)
     session.commit()
     return visit_out(row)

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.config import Settings
 from api.db.models import EngineerDay, ServiceCentre, Visit, utcnow
 from api.schemas import VisitStatus
 from scheduler.day_state import DayState
-from scheduler.domain import Problem
+from scheduler.domain import Location, Problem
 from scheduler.formats.clock import DayClock, zone
 from scheduler.formats.state_file import state_from_json
 
@@ -31,6 +32,7 @@ __all__ = [
     "engineer_day",
     "instant",
     "local_date",
+    "off_roads",
     "record_report",
     "set_off",
     "set_position",
@@ -42,6 +44,25 @@ FROZEN = frozenset({VisitStatus.STARTED, VisitStatus.DONE, VisitStatus.CANNOT_CO
 """Visits a manual move may not touch: under way or finished."""
 GONE = frozenset({VisitStatus.DONE, VisitStatus.CANNOT_COMPLETE, VisitStatus.CANCELLED})
 """Visits no plan serves again."""
+
+
+def off_roads(settings: Settings, lat: float, lon: float) -> str | None:
+    """Why a position is unusable on the server's road network (farther from its roads
+    than ``max_snap_m``); None when it is fine, or when the server plans without roads."""
+    if settings.road_network is None:
+        return None
+    from scheduler.errors import NetworkError
+    from scheduler.network import shared_network, snap_locations
+
+    try:
+        snap_locations(
+            shared_network(settings.road_network),
+            [Location("position", lat, lon)],
+            max_distance_m=settings.max_snap_m,
+        )
+    except NetworkError as e:
+        return f"is off the road network: {e}"
+    return None
 
 
 def day_clock(session: Session, centre_id: str, date: dt.date) -> DayClock:

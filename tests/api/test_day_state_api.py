@@ -19,7 +19,10 @@ from tests.api.conftest import DAY, auth, make_token, published_plan, seed_day, 
 
 def owner_of(client: TestClient, plan_id: int, visit_id: str, headers: dict[str, str]) -> str:
     routes = client.get(f"/plans/{plan_id}", headers=headers).json()["result"]["routes"]
-    return next(r["engineer_id"] for r in routes if visit_id in [s["visit_id"] for s in r["stops"]])
+    owner: str = next(
+        r["engineer_id"] for r in routes if visit_id in [s["visit_id"] for s in r["stops"]]
+    )
+    return owner
 
 
 def schedule(client: TestClient, engineer: str, headers: dict[str, str]) -> dict[str, Any]:

@@ -242,11 +242,11 @@ def test_the_scripted_morning_re_planned_through_the_api(
         f"/engineers/{m['other']}/schedule.ics", params={"date": DAY}, headers=dispatcher
     )
     before = {
-        str(e["UID"]): int(e["SEQUENCE"])
+        str(e["UID"]): int(e.decoded("SEQUENCE"))
         for e in Calendar.from_ical(ics_before.content).walk("VEVENT")
     }
     after_uids = {
-        str(e["UID"]): int(e["SEQUENCE"])
+        str(e["UID"]): int(e.decoded("SEQUENCE"))
         for e in Calendar.from_ical(ics_after.content).walk("VEVENT")
     }
     for v in kept:
