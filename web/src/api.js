@@ -183,5 +183,6 @@ export const STATUS_TEXT = {
   started: 'started',
   done: 'done',
   cannot_complete: 'cannot complete',
+  cancelled: 'cancelled',
   deleted: 'deleted',
 };

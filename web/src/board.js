@@ -197,7 +197,7 @@ function renderLegend() {
     swatch('tl-wait', 'waiting', 'border:1px dotted #555'),
     swatch('tl-break', 'break', 'border:1px solid #444'),
     swatch('', 'appointment window', 'background:rgba(86,180,233,0.35)'),
-    ...Object.entries({ pending: '', en_route: '→', started: '▶', done: '✓', cannot_complete: '✗' }).map(
+    ...Object.entries({ pending: '', en_route: '→', started: '▶', done: '✓', cannot_complete: '✗', cancelled: '⊘' }).map(
       ([s, mark]) => swatch(`status-${s}`, `${STATUS_TEXT[s]} ${mark}`),
     ),
     el('span', {}, '★ event · ! late · ⚠ at risk'),

@@ -13,6 +13,7 @@ const NEXT = {
   started: ['done', 'cannot_complete'],
   done: [],
   cannot_complete: [],
+  cancelled: [],
 };
 const BUTTON = { en_route: 'En route', started: 'Started', done: 'Done', cannot_complete: 'Cannot complete' };
 

@@ -7,7 +7,7 @@ import { STATUS_TEXT, clock } from './api.js';
 
 const LABEL_W = 176;
 const MIN_PX_PER_S = 0.8 / 60; // the day fits the panel, at 0.8 px a minute or more
-const STATUS_MARK = { pending: '', en_route: '→', started: '▶', done: '✓', cannot_complete: '✗', deleted: '⌫' };
+const STATUS_MARK = { pending: '', en_route: '→', started: '▶', done: '✓', cannot_complete: '✗', cancelled: '⊘', deleted: '⌫' };
 
 function esc(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
