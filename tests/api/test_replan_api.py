@@ -289,3 +289,15 @@ def test_a_re_plan_of_an_unknown_or_unpublished_plan_or_outside_the_day_stores_n
     )
     assert r.status_code == 422
     assert plan_count(client) == stored
+    # Churn prices of the request's own are those the job solves with.
+    churn = {"reassign": 600, "move_per_second": 2, "tolerance_min": 5, "broken_promise": 0,
+             "drop_planned": 1000}  # fmt: skip
+    body = {"replan": {"of": plan_id, "at": "11:00", "churn": churn}, "options": OPTIONS}
+    r = client.post("/plans", json=body, headers=dispatcher)
+    assert r.status_code == 202, r.text
+    assert wait_for_plan(client, r.json()["id"], dispatcher)["status"] == "succeeded"
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        solved = client.app.state.solved_plans.get(session, r.json()["id"])  # type: ignore[attr-defined]
+    weights = solved.problem.options.weights
+    assert (weights.reassign, weights.move_per_second, weights.move_tolerance) == (600, 2, 300)
+    assert (weights.broken_promise, weights.drop_planned) == (0, 1000)
