@@ -59,7 +59,11 @@ def create_token(
 def principal_for(session: Session, token: str) -> Principal | None:
     """The principal a clear-text token stands for, or None when unknown or revoked."""
     row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ~ApiToken.revoked)
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(token),
+            ~ApiToken.revoked,
+            ApiToken.role.in_([r.value for r in Role]),  # a calendar feed's token is no bearer
+        )
     ).one_or_none()
     if row is None:
         return None

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scheduler.formats import PlanFile, WeightsFile
 from scheduler.formats.clock import clock_seconds, minutes_to_seconds
@@ -298,6 +298,24 @@ class PlanStatus(StrEnum):
     FAILED = "failed"
 
 
+MAX_WEIGHT = 10_000_000
+"""The largest objective weight a plan request may set: with every weight at it, no day the
+service accepts can overflow the solvers' 64-bit costs (tests/api/test_hostile_input.py)."""
+
+
+class PlanWeightsIn(WeightsFile):
+    """The objective's weights, each at most :data:`MAX_WEIGHT` cost units."""
+
+    @field_validator("*")
+    @classmethod
+    def _bounded(cls, value: int) -> int:
+        if value > MAX_WEIGHT:
+            raise ValueError(
+                f"must be at most {MAX_WEIGHT} cost units (one unit = a second of driving)"
+            )
+        return value
+
+
 class PlanOptionsIn(_In):
     """How long and how to search; weights in cost units (one unit = a second of driving)."""
 
@@ -306,7 +324,7 @@ class PlanOptionsIn(_In):
         default=None, ge=1, le=1_000_000, description="Stop after N solutions: reproducible."
     )
     event_subsets_max: int = Field(default=3, ge=1, le=10)
-    weights: WeightsFile | None = None
+    weights: PlanWeightsIn | None = None
     engine: Literal["compiled", "ortools"] = Field(
         default="compiled",
         description="'compiled': the compiled ruin-and-recreate search (every rule); "
