@@ -21,9 +21,11 @@ from api.errors import validation_error
 from api.jobs import JobKind, JobRunner, PlanJobs, SimulationJobs
 from api.limits import BodyLimit
 from api.routes import (
+    audit,
     board,
     centres,
     engineers,
+    feeds,
     health,
     pages,
     plans,
@@ -111,7 +113,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)
 
-    for module in (health, centres, engineers, schedule, visits, plans, simulations, uploads):
+    for module in (
+        health,
+        centres,
+        engineers,
+        schedule,
+        feeds,
+        visits,
+        plans,
+        simulations,
+        uploads,
+        audit,
+    ):
         app.include_router(module.router)
     # The browser pages (api/web) and what they read.
     app.include_router(board.me_router)

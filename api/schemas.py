@@ -296,6 +296,7 @@ class PlanStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 MAX_WEIGHT = 10_000_000

@@ -8,11 +8,13 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
+from api.auth import Principal
 from api.config import Settings
 from api.csv_import import CsvImportError, CsvUpload, UploadFieldError, check_csv_upload
 from api.deps import Dispatcher, SessionDep, SettingsDep
-from api.routes.common import ERRORS
+from api.routes.common import ERRORS, actor
 from api.schemas import ID_PATTERN, CsvUploadOut, Day, ErrorOut, Timezone
+from api.store import audit
 from scheduler.formats.csv_files import (
     ENGINEERS_CSV,
     SERVICE_CENTERS_CSV,
@@ -63,7 +65,7 @@ def _read(upload: UploadFile | None, name: str, settings: Settings) -> bytes | N
     return data
 
 
-def _import(session: Session, upload: CsvUpload) -> CsvUploadOut:
+def _import(session: Session, upload: CsvUpload, principal: Principal) -> CsvUploadOut:
     try:
         checked = check_csv_upload(session, upload)
     except UploadFieldError as e:
@@ -73,6 +75,16 @@ def _import(session: Session, upload: CsvUpload) -> CsvUploadOut:
     except CsvImportError as e:
         raise RequestValidationError([_row_error(x) for x in e.errors]) from None
     checked.add_to(session)
+    audit.record(
+        session,
+        actor(principal),
+        "create",
+        "upload",
+        "csv",
+        service_centres=len(checked.centres),
+        engineers=len(checked.engineers),
+        visits=len(checked.visits),
+    )
     session.commit()
     return CsvUploadOut(
         service_centre_ids=[c.id for c in checked.centres],
@@ -96,7 +108,7 @@ def _import(session: Session, upload: CsvUpload) -> CsvUploadOut:
 def upload_csv(
     session: SessionDep,
     settings: SettingsDep,
-    _: Dispatcher,
+    principal: Dispatcher,
     service_centers: CsvFile = None,
     engineers: CsvFile = None,
     visits: CsvFile = None,
@@ -131,4 +143,4 @@ def upload_csv(
         service_centre_id=service_centre_id,
         timezone=timezone,
     )
-    return _import(session, upload)
+    return _import(session, upload, principal)
