@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     tile_attribution: str | None = Field(
         default=None, description="The tile server's attribution, shown on the maps."
     )
+    die_with_parent: bool = Field(
+        default=False,
+        description="End this server process when its parent dies (set by `fieldroute serve "
+        "--workers N` for its server processes, so that kill -9 of the supervisor leaves no "
+        "server or solver process behind; Linux).",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

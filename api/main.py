@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
 from api.errors import validation_error
 from api.jobs import JobKind, JobRunner, PlanJobs, SimulationJobs
+from api.jobs.pool import die_with_parent
 from api.limits import BodyLimit
 from api.routes import (
     audit,
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.die_with_parent:
+            die_with_parent(signal.SIGTERM)
         engine = make_engine(settings.database_url)
         try:
             migrate(engine)
