@@ -211,3 +211,37 @@ def test_every_weight_at_its_bound_still_solves(
     assert r.status_code == 202, r.text
     plan = wait_for_plan(client, r.json()["id"], dispatcher)
     assert plan["status"] == "succeeded", plan["error"]
+
+
+@pytest.mark.parametrize("bad", ["smart home", "-lead", "x" * 65, "åäö"])
+def test_one_id_and_skill_rule_in_the_api_the_csv_upload_and_the_library(
+    client: TestClient, dispatcher: dict[str, str], bad: str
+) -> None:
+    """A skill (or id) the API refuses is refused by the CSV upload and the library's
+    problem file too, so a day accepted by one is accepted by all."""
+    from scheduler.errors import InputFormatError
+    from scheduler.formats import problem_from_json
+
+    assert client.post("/service-centres", json=CENTRE, headers=dispatcher).status_code == 201
+    r = client.post("/engineers", json=engineer_body("e9", skills=[bad]), headers=dispatcher)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", "skills"]
+    engineers = f"id,service_center,shift_start,shift_end,skills\ne9,sc-kamppi,08:00,16:00,{bad}\n"
+    r = upload(client, dispatcher, engineers=engineers)
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["column"]) for e in r.json()["detail"]] == [(2, "skills")]
+    problem = {
+        "date": DAY,
+        "locations": [{"id": "depot", "lat": 60.17, "lon": 24.94}],
+        "engineers": [
+            {
+                "id": "e9",
+                "start_location": "depot",
+                "shift_start": "08:00",
+                "shift_end": "16:00",
+                "skills": [bad],
+            }
+        ],
+        "visits": [],
+    }
+    with pytest.raises(InputFormatError, match="skills"):
+        problem_from_json(json.dumps(problem))
