@@ -74,13 +74,19 @@ def authentication_failed(request: Request, message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, _UNAUTHORIZED)
 
 
-def get_principal(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_principal(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
     """The caller behind the bearer token; 401 without a valid one, 429 after too many
     failed attempts from the caller's address."""
+    return authenticate(request, session, credentials)
+
+
+def authenticate(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """:func:`get_principal`'s work, for a handler that opens its own session."""
     check_not_throttled(request)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", _UNAUTHORIZED)

@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(board.router)
     app.include_router(pages.router)
     # Outermost last: the body cap sees the raw request, gzip the final response.
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(
         BodyLimit, body_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.db.models import ServiceCentre
-from api.schemas import ID_PATTERN, ErrorOut
+from api.schemas import ErrorOut
 from api.store.audit import Actor
+from scheduler.formats.boundary import ID_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")

@@ -10,15 +10,17 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 
 from api.calendar import schedule_ics
 from api.db.models import Engineer, utcnow
-from api.deps import PrincipalDep, SessionDep, SolvedPlansDep
+from api.deps import BearerDep, PrincipalDep, SessionDep, SolvedPlansDep, authenticate
 from api.routes.common import ERRORS, PathId, conflict, not_found
 from api.routes.engineers import check_self_or_staff
 from api.schedules import keep_schedule, render_schedule
 from api.schemas import ScheduleOut
-from api.store.plans import PlanDataError
+from api.store.plans import PlanDataError, SolvedPlans
 from api.store.schedules import StoredSchedule, stored_schedule
 
 router = APIRouter(prefix="/engineers", tags=["engineer schedule"], responses=ERRORS)
@@ -113,13 +115,8 @@ def cached_response(
     response_model_by_alias=True,
     responses={304: {"description": "Not modified: the If-None-Match ETag is current."}},
 )
-def get_schedule(
-    engineer_id: PathId,
-    date: DateQuery,
-    request: Request,
-    session: SessionDep,
-    plans: SolvedPlansDep,
-    principal: PrincipalDep,
+async def get_schedule(
+    engineer_id: PathId, date: DateQuery, request: Request, credentials: BearerDep
 ) -> Response:
     """Ordered stops with ETAs, addresses, job details, contacts and navigation links.
 
@@ -128,7 +125,21 @@ def get_schedule(
     publish (statuses updated as they are reported): send the ``ETag`` back in
     ``If-None-Match`` to get a 304 while it has not changed.
     """
-    kept = published_schedule(session, plans, principal, engineer_id, date)
+    # The hot read: authentication and the one query in a single worker-thread call (each
+    # sync dependency would be a thread hop of its own).
+    return await run_in_threadpool(_read_schedule, request, credentials, engineer_id, date)
+
+
+def _read_schedule(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    engineer_id: str,
+    date: dt.date,
+) -> Response:
+    plans: SolvedPlans = request.app.state.solved_plans
+    with request.app.state.sessions() as session:
+        principal = authenticate(request, session, credentials)
+        kept = published_schedule(session, plans, principal, engineer_id, date)
     return cached_response(request, kept.etag, kept.body, "application/json")
 
 

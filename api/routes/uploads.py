@@ -13,8 +13,9 @@ from api.config import Settings
 from api.csv_import import CsvImportError, CsvUpload, UploadFieldError, check_csv_upload
 from api.deps import Dispatcher, SessionDep, SettingsDep
 from api.routes.common import ERRORS, actor
-from api.schemas import ID_PATTERN, CsvUploadOut, Day, ErrorOut, Timezone
+from api.schemas import CsvUploadOut, Day, ErrorOut, Timezone
 from api.store import audit
+from scheduler.formats.boundary import ID_PATTERN
 from scheduler.formats.csv_files import (
     ENGINEERS_CSV,
     SERVICE_CENTERS_CSV,
