@@ -186,7 +186,9 @@ def _finite(x: Any) -> Any:
 def compare_simulations(
     session: SessionDep,
     _: Staff,
-    ids: Annotated[list[int], Query(min_length=2, max_length=10)],
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Query(min_length=2, max_length=10)
+    ],
 ) -> ComparisonOut:
     """Finished simulations side by side (``mean [95% CI]`` per headline figure, labelled
     ``id:name``) and each minus the first (``?ids=3&ids=4``)."""
