@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from fastapi import HTTPException, status
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from api.db.models import ApiToken, PublishedSchedule, Visit
@@ -64,6 +64,26 @@ def check_visits_unpublished(session: Session, plans: SolvedPlans, visits: Itera
             raise conflict(
                 f"visit {shown} is on plan {solved.plan_id} published for {date.isoformat()}: "
                 "unpublish it first (and re-plan the day)"
+            )
+
+
+def forget_schedules_showing(session: Session, plans: SolvedPlans, visits: Iterable[Visit]) -> None:
+    """Drop the kept schedules that show one of ``visits`` (about to be deleted, their day
+    over or their plan unpublished): such a day is read afresh and answered with a 409
+    naming the deleted visit, as before schedules were kept."""
+    for v in visits:
+        try:
+            solved = plans.published(session, v.service_centre_id, v.date)
+        except PlanDataError:
+            continue
+        if solved is None:
+            continue
+        for engineer_id in solved.engineers_serving(v.id):
+            session.execute(
+                delete(PublishedSchedule).where(
+                    PublishedSchedule.plan_id == solved.plan_id,
+                    PublishedSchedule.engineer_id == engineer_id,
+                )
             )
 
 

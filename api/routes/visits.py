@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from api.auth import Role
 from api.db.models import Visit, utcnow
 from api.deps import Dispatcher, PrincipalDep, SessionDep, SolvedPlansDep, Staff
-from api.lifecycle import check_visits_unpublished
+from api.lifecycle import check_visits_unpublished, forget_schedules_showing
 from api.routes.common import (
     ERRORS,
     IdQuery,
@@ -121,6 +121,7 @@ def delete_day_visits(
         query = query.where(Visit.service_centre_id == service_centre_id)
     rows = session.scalars(query).all()
     check_visits_unpublished(session, plans, rows)
+    forget_schedules_showing(session, plans, rows)
     ids = [r.id for r in rows]
     for i in range(0, len(ids), 500):
         session.execute(delete(Visit).where(Visit.id.in_(ids[i : i + 500])))
@@ -170,6 +171,7 @@ def delete_visit(
     engineer's schedule shows it): unpublish that plan first."""
     row = get_or_404(session, Visit, visit_id, "visit")
     check_visits_unpublished(session, plans, [row])
+    forget_schedules_showing(session, plans, [row])
     session.delete(row)
     audit.record(session, actor(principal), "delete", "visit", visit_id)
     session.commit()

@@ -34,11 +34,12 @@ def test_health_answers_while_the_biggest_upload_is_processed(
     were the handler on the event loop, /health could not answer and the upload would end
     first (its hold times out); the order of events says which happened."""
     import api.routes.uploads as uploads
+    from api.csv_import import check_csv_upload
 
     assert client.post("/service-centres", json=CENTRE, headers=dispatcher).status_code == 201
     events: list[str] = []
     checked, health_done = threading.Event(), threading.Event()
-    real = uploads.check_csv_upload
+    real = check_csv_upload
 
     def held(session: Any, data: Any) -> Any:
         result = real(session, data)
