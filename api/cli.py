@@ -19,6 +19,12 @@ def add_commands(sub: Any) -> None:
         "--workers", type=int, default=1, help="server processes (each also runs solves)"
     )
     serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (off by default: at a thousand requests a second the log "
+        "costs the server a good share of its CPU)",
+    )
+    serve.add_argument(
         "--day",
         type=Path,
         metavar="DIR",
@@ -106,12 +112,13 @@ def run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            access_log=args.access_log,
         )
     else:
         from api.main import create_app
 
         _load_road_network_in_background()
-        uvicorn.run(create_app(), host=args.host, port=args.port)
+        uvicorn.run(create_app(), host=args.host, port=args.port, access_log=args.access_log)
     return EXIT_OK
 
 
