@@ -10,7 +10,8 @@ publishes a day (one centre, 20 engineers, 152 visits: ``benchmarks.api_latency`
 runs locust headless on the same machine (server and load generator side by side) for
 three windows of ``--seconds``: schedule reads (``GET /engineers/{id}/schedule``, each
 user one engineer's phone, back to back), the same with a plan solve running all along,
-and ``/health`` (no database work beyond ``SELECT 1``, no token: the ceiling). Prints a
+the schedule revalidated (``If-None-Match``: 304s, as a phone keeping its copy), and
+``/health`` (no database work beyond ``SELECT 1``, no token: the ceiling). Prints a
 Markdown table: requests/s, p50, p99, failures, against the targets (>= 1,000 reads/s,
 p99 <= 100 ms).
 """
@@ -139,6 +140,9 @@ def run(args: argparse.Namespace) -> list[Result]:
                 keeper.stop()
             finally:
                 keeper.close()
+            results.append(
+                run_locust(base, tokens_file, "revalidate", args.users, args.seconds, out)
+            )
             results.append(run_locust(base, tokens_file, "health", args.users, args.seconds, out))
     finally:
         server.terminate()
@@ -163,6 +167,8 @@ def report(args: argparse.Namespace, results: list[Result]) -> str:
     for r in results:
         if r.window == "health":
             verdict = "ceiling"
+        elif r.window == "revalidate":
+            verdict = "(304s)"
         else:
             short_rps = max(0.0, TARGET_RPS - r.rps)
             over_p99 = max(0.0, r.p99_ms - TARGET_P99_MS)
