@@ -1,8 +1,10 @@
-"""An engineer's schedule as an iCalendar file (RFC 5545), one event per stop and break."""
+"""An engineer's schedules as an iCalendar file (RFC 5545), one event per stop and break:
+one day for a download, today and the coming days for a subscribed feed."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from icalendar import Calendar, Event, vGeo
 
@@ -13,13 +15,26 @@ def _utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
-def schedule_ics(schedule: ScheduleOut, *, stamp: dt.datetime) -> bytes:
-    """The schedule as iCalendar bytes; times in UTC so every calendar app places them right."""
+def schedule_ics(
+    schedules: Sequence[ScheduleOut], *, stamp: dt.datetime, name: str | None = None
+) -> bytes:
+    """The schedules as iCalendar bytes; times in UTC so every calendar app places them
+    right. ``name`` is the calendar's (default: the engineer and the one day)."""
     cal = Calendar()
     cal.add("prodid", "-//fieldroute//engineer schedule//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{schedule.engineer_name or schedule.engineer_id} {schedule.date}")
+    if name is None and schedules:
+        first = schedules[0]
+        name = f"{first.engineer_name or first.engineer_id} {first.date}"
+    cal.add("x-wr-calname", name or "fieldroute")
+    for schedule in schedules:
+        _add_day(cal, schedule, stamp)
+    ics: bytes = cal.to_ical()
+    return ics
+
+
+def _add_day(cal: Calendar, schedule: ScheduleOut, stamp: dt.datetime) -> None:
     for stop in schedule.stops:
         event = Event()
         # One UID per visit and day: a re-plan updates the entry (a higher SEQUENCE), never
@@ -54,5 +69,3 @@ def schedule_ics(schedule: ScheduleOut, *, stamp: dt.datetime) -> bytes:
         event.add("summary", "Break")
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
-    ics: bytes = cal.to_ical()
-    return ics

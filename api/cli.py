@@ -19,6 +19,12 @@ def add_commands(sub: Any) -> None:
         "--workers", type=int, default=1, help="server processes (each also runs solves)"
     )
     serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (off by default: at a thousand requests a second the log "
+        "costs the server a good share of its CPU)",
+    )
+    serve.add_argument(
         "--day",
         type=Path,
         metavar="DIR",
@@ -38,19 +44,34 @@ def add_commands(sub: Any) -> None:
 
 
 def _migrated_engine() -> Any:
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     from api.config import Settings
     from api.db.engine import make_engine
     from api.db.migrate import DatabaseRevisionError, migrate
 
     settings = Settings()
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except (ArgumentError, ImportError, ValueError) as e:
+        print(f"fieldroute: error: DATABASE_URL is not a usable database URL: {e}", file=sys.stderr)
+        return None
+    url = engine.url.render_as_string(hide_password=True)
     try:
         revision = migrate(engine)
     except DatabaseRevisionError as e:
         engine.dispose()
         print(f"fieldroute: error: {e}", file=sys.stderr)
         return None
-    url = engine.url.render_as_string(hide_password=True)
+    except DBAPIError as e:
+        engine.dispose()
+        reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else type(e).__name__
+        print(
+            f"fieldroute: error: cannot reach the database {url} ({reason}); check that it is "
+            "running and that DATABASE_URL points at it",
+            file=sys.stderr,
+        )
+        return None
     print(f"database {url} at revision {revision}", file=sys.stderr)
     return engine
 
@@ -82,18 +103,22 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     if args.workers > 1:
+        import os
+
+        os.environ["FIELDROUTE_DIE_WITH_PARENT"] = "1"  # each server process, with its solvers
         uvicorn.run(
             "api.main:create_app",
             factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
+            access_log=args.access_log,
         )
     else:
         from api.main import create_app
 
         _load_road_network_in_background()
-        uvicorn.run(create_app(), host=args.host, port=args.port)
+        uvicorn.run(create_app(), host=args.host, port=args.port, access_log=args.access_log)
     return EXIT_OK
 
 

@@ -80,3 +80,44 @@ class Settings(BaseSettings):
     tile_attribution: str | None = Field(
         default=None, description="The tile server's attribution, shown on the maps."
     )
+    die_with_parent: bool = Field(
+        default=False,
+        description="End this server process when its parent dies (set by `fieldroute serve "
+        "--workers N` for its server processes, so that kill -9 of the supervisor leaves no "
+        "server or solver process behind; Linux).",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body (JSON) accepted, bytes; larger ones get 413.",
+    )
+    max_upload_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest POST /uploads/csv body (all its files), bytes; larger: 413.",
+    )
+    max_upload_rows: int = Field(
+        default=5000,
+        ge=1,
+        description="Most data rows in one uploaded CSV file; more: 413 naming the file.",
+    )
+    retry_after_s: int = Field(
+        default=5,
+        ge=1,
+        description="Retry-After of a 503 answered while the database is unreachable.",
+    )
+    feed_days: int = Field(
+        default=14,
+        ge=1,
+        le=366,
+        description="Days a calendar feed covers: today and the following days.",
+    )
+    auth_failures_max: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one client address may make per window before "
+        "its requests get 429.",
+    )
+    auth_failure_window_s: float = Field(
+        default=60.0, gt=0, description="The window of auth_failures_max, seconds."
+    )

@@ -16,9 +16,9 @@ details without a column of their own (``device``, ``details.<key>``) are kept i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -31,14 +31,11 @@ from scheduler.formats.csv_files import (
     ENGINEERS_CSV,
     SERVICE_CENTERS_CSV,
     VISITS_CSV,
-    CsvFormatError,
     CsvRowError,
     EngineerRow,
     ServiceCenterRow,
     VisitRow,
-    parse_engineers_csv,
-    parse_service_centers_csv,
-    parse_visits_csv,
+    read_rows_csv,
 )
 
 DEFAULT_LATENESS_COST_PER_HOUR = 3600
@@ -134,20 +131,15 @@ class CheckedUpload:
         session.add_all(self.visits)
 
 
-R = TypeVar("R")
-
-
-def _parse(
-    data: bytes | None, parse: Callable[[bytes], list[R]], errors: list[CsvRowError]
-) -> tuple[list[R], bool]:
-    """The file's good rows, and whether every row was good (an absent file is clean)."""
+def _parse(data: bytes | None, file: str, errors: list[CsvRowError]) -> tuple[list[Any], bool]:
+    """The file's good rows, and whether every row was good (an absent file is clean); the
+    faults of its bad rows go to ``errors``, and its good rows are checked on (ids taken,
+    references), so that one upload reports every fault at once."""
     if data is None:
         return [], True
-    try:
-        return parse(data), True
-    except CsvFormatError as e:
-        errors.extend(e.errors)
-        return [], False
+    rows, faults = read_rows_csv(data, file)
+    errors.extend(faults)
+    return rows, not faults
 
 
 def _existing(session: Session, column: InstrumentedAttribute[str], ids: Iterable[str]) -> set[str]:
@@ -438,9 +430,9 @@ def check_csv_upload(session: Session, upload: CsvUpload) -> CheckedUpload:
             "service_centers", "send at least one file: service_centers, engineers or visits"
         )
     errors: list[CsvRowError] = []
-    centre_rows, centres_clean = _parse(upload.service_centers, parse_service_centers_csv, errors)
-    engineer_rows, engineers_clean = _parse(upload.engineers, parse_engineers_csv, errors)
-    visit_rows, _ = _parse(upload.visits, parse_visits_csv, errors)
+    centre_rows, centres_clean = _parse(upload.service_centers, SERVICE_CENTERS_CSV, errors)
+    engineer_rows, engineers_clean = _parse(upload.engineers, ENGINEERS_CSV, errors)
+    visit_rows, _ = _parse(upload.visits, VISITS_CSV, errors)
 
     centre_id = ""
     if upload.visits is not None:

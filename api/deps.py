@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, Role, principal_for
+from api.auth_limit import FailedAuthLimiter
 from api.config import Settings
 from api.jobs import JobRunner
 from api.store.plans import SolvedPlans
@@ -49,16 +50,49 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `fieldroute tok
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
-def get_principal(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+def client_address(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def check_not_throttled(request: Request) -> None:
+    """429 with ``Retry-After`` while this client has too many recent failed
+    authentications (``auth_failures_max`` per ``auth_failure_window_s``)."""
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    wait = limiter.retry_after(client_address(request))
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed authentications from this address; retry in {wait} s",
+            {"Retry-After": str(wait)},
+        )
+
+
+def authentication_failed(request: Request, message: str) -> HTTPException:
+    """Count a failed authentication of this client; the 401 to raise."""
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    limiter.failed(client_address(request))
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, _UNAUTHORIZED)
+
+
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_principal(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
+    """The caller behind the bearer token; 401 without a valid one, 429 after too many
+    failed attempts from the caller's address."""
+    return authenticate(request, session, credentials)
+
+
+def authenticate(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    """The caller behind the bearer token; 401 without a valid one."""
+    """:func:`get_principal`'s work, for a handler that opens its own session."""
+    check_not_throttled(request)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", _UNAUTHORIZED)
     principal = principal_for(session, credentials.credentials)
     if principal is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked token", _UNAUTHORIZED)
+        raise authentication_failed(request, "unknown or revoked token")
     return principal
 
 

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
+from api.auth_limit import FailedAuthLimiter
 from api.config import Settings
 from api.db.engine import make_engine, make_sessionmaker
 from api.db.migrate import migrate
+from api.errors import validation_error
 from api.jobs import JobKind, JobRunner, PlanJobs, SimulationJobs
+from api.jobs.pool import die_with_parent
+from api.limits import BodyLimit
 from api.routes import (
+    audit,
     board,
     centres,
     day_state,
     diff,
     engineers,
+    feeds,
     health,
     moves,
     pages,
@@ -55,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.die_with_parent:
+            die_with_parent(signal.SIGTERM)
         engine = make_engine(settings.database_url)
         try:
             migrate(engine)
@@ -79,6 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.runner = None
     app.state.solved_plans = SolvedPlans()
+    app.state.auth_limiter = FailedAuthLimiter(
+        settings.auth_failures_max, settings.auth_failure_window_s
+    )
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(IntegrityError)
     async def integrity_conflict(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -96,15 +111,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
 
-    @app.exception_handler(OperationalError)
-    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database error: %s", exc)
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.error("database error: %s", str(exc).splitlines()[0] if str(exc) else exc)
         return JSONResponse(
             {"detail": "the database is unavailable; try again shortly"},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(settings.retry_after_s)},
         )
 
-    for module in (health, centres, engineers, schedule, visits, plans, simulations, uploads):
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(InterfaceError, database_unavailable)
+
+    for module in (
+        health,
+        centres,
+        engineers,
+        schedule,
+        feeds,
+        visits,
+        plans,
+        simulations,
+        uploads,
+        audit,
+    ):
         app.include_router(module.router)
     # The day as it runs (issue 19): its state, re-plans, diffs, manual moves, booking slots.
     for module in (day_state, replan, diff, moves, slots):
@@ -113,4 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(board.me_router)
     app.include_router(board.router)
     app.include_router(pages.router)
+    # Outermost last: the body cap sees the raw request, gzip the final response.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(
+        BodyLimit, body_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+    )
     return app

@@ -13,13 +13,13 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scheduler.formats import PlanFile, WeightsFile
+from scheduler.formats.boundary import ID_PATTERN
 from scheduler.formats.clock import clock_seconds, minutes_to_seconds
 from scheduler.formats.plan_file import ChurnOut
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 CLOCK_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
@@ -323,6 +323,25 @@ class PlanStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+MAX_WEIGHT = 10_000_000
+"""The largest objective weight a plan request may set: with every weight at it, no day the
+service accepts can overflow the solvers' 64-bit costs (tests/api/test_hostile_input.py)."""
+
+
+class PlanWeightsIn(WeightsFile):
+    """The objective's weights, each at most :data:`MAX_WEIGHT` cost units."""
+
+    @field_validator("*")
+    @classmethod
+    def _bounded(cls, value: int) -> int:
+        if value > MAX_WEIGHT:
+            raise ValueError(
+                f"must be at most {MAX_WEIGHT} cost units (one unit = a second of driving)"
+            )
+        return value
 
 
 class PlanOptionsIn(_In):
@@ -333,7 +352,7 @@ class PlanOptionsIn(_In):
         default=None, ge=1, le=1_000_000, description="Stop after N solutions: reproducible."
     )
     event_subsets_max: int = Field(default=3, ge=1, le=10)
-    weights: WeightsFile | None = None
+    weights: PlanWeightsIn | None = None
     engine: Literal["compiled", "ortools"] = Field(
         default="compiled",
         description="'compiled': the compiled ruin-and-recreate search (every rule); "

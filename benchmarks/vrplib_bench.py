@@ -3,8 +3,9 @@ every solution with ``scheduler.validate``, recompute its cost, compare with the
 solution (BKS) beside the instance, and write VRPLIB ``.sol`` files.
 
 Usage: ``fieldroute bench PATH... --time-limit S [--solutions DIR] [--peers pyvrp,vroom]
-[--variants plain,break1,lunch30] [--engines compiled,ortools]`` (PATH: ``.vrp`` files or
-folders of them). Variants give every vehicle a break, side by side with the plain instance:
+[--variants plain,break1,lunch30] [--engines compiled,ortools] [--together]`` (PATH: ``.vrp``
+files or folders of them). Variants give every vehicle a break, side by side with the plain
+instance (with ``--together`` at the same moment, each on its share of the cores):
 ``break1`` a 1-minute break anywhere in the depot's horizon, ``lunch30`` a 30-minute break in
 its middle third (the best-known cost is then a lower bound); peers run the plain variant
 only (they know no breaks). Run it under ``flock /tmp/fieldroute-bench.lock``
@@ -17,12 +18,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import multiprocessing
 import os
 import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +81,7 @@ class Settings:
     core_options: dict[str, object] = field(default_factory=dict)
     variants: tuple[str, ...] = ("plain",)
     engines: tuple[str, ...] = ("compiled",)
+    together: bool = False
 
 
 def _with_break(problem: Problem, minutes: int, middle_third: bool) -> Problem:
@@ -115,6 +119,36 @@ def solve_core(
     opts = SolveOptions(time_limit=time_limit, weights=problem.options.weights, **options)  # type: ignore[arg-type]
     plan = solve(problem, inst.arcs, opts)
     return routes_from_plan(inst, plan), plan
+
+
+def _timed_core(
+    inst: Instance, time_limit: float, variant: str, options: dict[str, object]
+) -> tuple[Routes, Plan, float]:
+    """`solve_core` in a process of its own; the wall time (s) is its own solve's."""
+    started = time.monotonic()
+    routes, plan = solve_core(inst, time_limit, variant, **options)
+    return routes, plan, time.monotonic() - started
+
+
+def _core_together(
+    inst: Instance, time_limit: float, runs: Sequence[tuple[str, str, dict[str, object]]]
+) -> list[tuple[tuple[Routes, Plan] | None, str | None, float]]:
+    """fieldroute's runs at the same moment, each in its own process with an equal share of
+    the cores: a comparison that the machine's load cannot tilt, since every run meets it."""
+    share = max(1, (os.cpu_count() or 1) // len(runs))
+    with ProcessPoolExecutor(len(runs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_timed_core, inst, time_limit, variant, {**options, "workers": share})
+            for _, variant, options in runs
+        ]
+        out: list[tuple[tuple[Routes, Plan] | None, str | None, float]] = []
+        for f in futures:
+            try:
+                routes, plan, wall = f.result()
+                out.append(((routes, plan), None, wall))
+            except Exception as exc:  # a failed run is a result to report, not a crash
+                out.append((None, f"{type(exc).__name__}: {exc}", 0.0))
+    return out
 
 
 def solve_pyvrp(inst: Instance, time_limit: float, seed: int = 0) -> Routes:
@@ -235,14 +269,23 @@ def run_instance(inst: Instance, settings: Settings) -> list[Outcome]:
     if known is not None:
         sol = read_known_solution(inst, known)
         bks, bks_ok = sol.stated, sol.matches(inst)
-    runs: list[tuple[str, str, Callable[[], tuple[Routes, Plan | None]]]] = []
+    core_runs: list[tuple[str, str, dict[str, object]]] = []
     for variant in settings.variants:
         for engine in settings.engines:
-            options = {**settings.core_options, "engine": engine}
             name = "fieldroute" if engine == "compiled" else f"fieldroute-{engine}"
+            core_runs.append((name, variant, {**settings.core_options, "engine": engine}))
+    runs: list[tuple[str, str, Callable[[], tuple[Routes, Plan | None]]]] = []
+    answered: list[tuple[str, str, tuple[Routes, Plan | None] | None, str | None, float]] = []
+    if settings.together and len(core_runs) > 1:
+        for (solver, variant, _), (together, failed, wall) in zip(
+            core_runs, _core_together(inst, settings.time_limit, core_runs), strict=True
+        ):
+            answered.append((solver, variant, together, failed, wall))
+    else:
+        for solver, variant, options in core_runs:
             runs.append(
                 (
-                    name,
+                    solver,
                     variant,
                     lambda v=variant, o=options: solve_core(  # type: ignore[misc]
                         inst, settings.time_limit, v, **o
@@ -259,16 +302,18 @@ def run_instance(inst: Instance, settings: Settings) -> list[Outcome]:
         )
     if "vroom" in settings.peers:
         runs.append(("vroom", "plain", lambda: (solve_vroom(inst, settings.time_limit), None)))
-    out = []
     for solver, variant, run in runs:
         started = time.monotonic()
         try:
-            routes, plan = run()
-            note = None
+            result: tuple[Routes, Plan | None] | None = run()
+            note: str | None = None
         except Exception as exc:  # a peer's failure is a result to report, not a crash
-            routes, plan, note = None, None, f"{type(exc).__name__}: {exc}"
-        wall = time.monotonic() - started
-        outcome = evaluate(inst, solver, routes, wall, bks, plan, note, variant)
+            result, note = None, f"{type(exc).__name__}: {exc}"
+        answered.append((solver, variant, result, note, time.monotonic() - started))
+    out = []
+    for solver, variant, answer, why, wall in answered:
+        routes, plan = answer if answer is not None else (None, None)
+        outcome = evaluate(inst, solver, routes, wall, bks, plan, why, variant)
         out.append(dataclasses.replace(outcome, bks_checked=bks_ok))
         if routes is not None and settings.solutions is not None:
             folder = settings.solutions / (solver if variant == "plain" else f"{solver}-{variant}")
@@ -363,6 +408,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="compiled",
         help="comma-separated fieldroute engines: compiled, ortools",
     )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run fieldroute's variants and engines at the same time, each in its own process "
+        "with an equal share of the cores (default: one after another, each with every core)",
+    )
     parser.add_argument("--out", type=Path, help="append the table (with command, machine, date)")
 
 
@@ -400,7 +451,14 @@ def run(args: argparse.Namespace) -> int:
             "solution_limit": args.iterations,
         }
     settings = Settings(
-        args.time_limit, peers, args.solutions, args.seed, core, variants=variants, engines=engines
+        args.time_limit,
+        peers,
+        args.solutions,
+        args.seed,
+        core,
+        variants=variants,
+        engines=engines,
+        together=args.together,
     )
     outcomes: list[Outcome] = []
     for path in instance_paths(args.paths):
@@ -421,6 +479,7 @@ def run(args: argparse.Namespace) -> int:
             + ([f"--peers {args.peers}"] if args.peers else [])
             + ([f"--variants {args.variants}"] if args.variants != "plain" else [])
             + ([f"--engines {args.engines}"] if args.engines != "compiled" else [])
+            + (["--together"] if args.together else [])
             + ([f"--solutions {args.solutions}"] if args.solutions else [])
         )
         header = (

@@ -213,3 +213,37 @@ class SimulationJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PublishedSchedule(Base):
+    """An engineer's day of a published plan, rendered once when the plan is published (and
+    again when a visit's status on it changes): what ``GET /engineers/{id}/schedule`` sends,
+    with its ETag. Rows go when the plan is unpublished."""
+
+    __tablename__ = "published_schedules"
+    __table_args__ = (Index("ix_published_schedules_engineer_date", "engineer_id", "date"),)
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    engineer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(String(80))
+    rendered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who (token id and role) did what to which resource and when; append-only (the
+    database refuses to change or delete a row)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    token_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    resource: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -46,6 +46,15 @@ _PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 _child_reports: Any = None  # in a solver process: where progress reports go
 
 
+def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Have the kernel send ``sig`` to this process when its parent dies (Linux; whether it
+    could). ``fieldroute serve --workers N`` sets it in each server process (SIGTERM: it
+    gives its jobs back to the queue and stops its solver processes on the way out)."""
+    if sys.platform != "linux":
+        return False
+    return bool(ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, sig) == 0)
+
+
 def _init_child(reports: Any, parent_pid: int, nice: int) -> None:
     """Set a solver process up: where its reports go, its priority, and to die with the
     server."""
@@ -53,8 +62,7 @@ def _init_child(reports: Any, parent_pid: int, nice: int) -> None:
     _child_reports = reports
     if nice:  # the server's requests first: a solve uses the CPU they leave idle
         os.nice(nice)
-    if sys.platform == "linux":  # the kernel kills us with the server, even mid-solve
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if die_with_parent(signal.SIGKILL):  # the kernel kills us with the server, even mid-solve
         if os.getppid() != parent_pid:  # the server died before prctl took effect
             os._exit(1)
     else:  # checked between solver callbacks only: OR-Tools holds the GIL while it searches

@@ -33,7 +33,7 @@ from api.config import Settings
 from api.db.models import utcnow
 from api.jobs.pool import JobKey, SolverPool
 from api.schemas import PlanStatus
-from api.store.queue import JobModel, give_back, reap_stale, update_running
+from api.store.queue import JobModel, cancelled_among, give_back, reap_stale, update_running
 from scheduler.errors import InputFormatError, NetworkError, ProblemError
 
 __all__ = ["JobContext", "JobKind", "JobRunner"]
@@ -107,6 +107,7 @@ class JobRunner:
             sum(kind.slots for kind in kinds), thread_name_prefix="fieldroute-job"
         )
         self._running: dict[JobKey, Future[Any]] = {}
+        self._cancelled: set[JobKey] = set()
         self._done: queue.Queue[JobKey] = queue.Queue()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -146,6 +147,7 @@ class JobRunner:
         while not self._stop.is_set():
             try:
                 self._collect_done()
+                self._stop_cancelled()
                 self._record_progress()
                 now = time.monotonic()
                 if now - last_beat >= self.settings.heartbeat_interval_s:
@@ -179,6 +181,28 @@ class JobRunner:
             self._wake.set()
 
         future.add_done_callback(done)
+
+    def _stop_cancelled(self) -> None:
+        """Stop the solves of running jobs that were cancelled (``POST /plans/{id}/cancel``).
+
+        In process mode the solver processes are killed (a job of this server running
+        beside it fails over to another attempt, as after a crash); in thread mode the solve
+        runs to its end. Either way its result is not recorded: the job is no longer running.
+        """
+        if not self._running:
+            return
+        with self.sessions.begin() as session:
+            cancelled = {
+                (kind.name, job_id)
+                for kind in self.kinds.values()
+                for job_id in cancelled_among(session, kind.model, self._running_ids(kind))
+            }
+        fresh = cancelled - self._cancelled
+        if not fresh:
+            return
+        self._cancelled |= fresh
+        log.info("stopping cancelled jobs %s", sorted(fresh))
+        self.pool.terminate()
 
     def _beat_and_reap(self) -> None:
         if self._running:
@@ -224,6 +248,11 @@ class JobRunner:
         name, job_id = key
         kind = self.kinds[name]
         values: dict[str, Any]
+        if key in self._cancelled:  # stopped on purpose; its row says cancelled already
+            self._cancelled.discard(key)
+            if isinstance(future.exception(), BrokenProcessPool):
+                self.pool.renew_if_broken()
+            return
         try:
             outcome = future.result()
             with self.sessions.begin() as session:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import HTTPException, Path, Query, status
+from fastapi import Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from api.auth import Principal
 from api.db.models import ServiceCentre
-from api.schemas import ID_PATTERN, ErrorOut
+from api.schemas import ErrorOut
+from api.store.audit import Actor
+from scheduler.formats.boundary import ID_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
@@ -28,6 +34,47 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many items.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many items first.")]
+
+NEXT_OFFSET = "X-Next-Offset"
+"""Set on a list cut at ``limit``: the ``offset`` of the next page (also in ``Link``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """A list request's ``limit`` and ``offset``; :meth:`cut` says when more items follow."""
+
+    limit: int
+    offset: int
+    request: Request
+    response: Response
+
+    def query(self, query: Select[Any]) -> Select[Any]:
+        """``query`` limited to one item more than asked: whether the list is cut."""
+        return query.limit(self.limit + 1).offset(self.offset)
+
+    def cut(self, items: Sequence[R]) -> list[R]:
+        """The first ``limit`` of ``items`` (fetched by :meth:`query`); when there were
+        more, the response says where the next page starts (``X-Next-Offset`` and a
+        ``Link: <...>; rel="next"``)."""
+        if len(items) <= self.limit:
+            return list(items)
+        after = self.offset + self.limit
+        url = self.request.url.include_query_params(offset=after, limit=self.limit)
+        self.response.headers[NEXT_OFFSET] = str(after)
+        self.response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+        return list(items[: self.limit])
+
+
+def paging(request: Request, response: Response, limit: Limit = 100, offset: Offset = 0) -> Paging:
+    return Paging(limit, offset, request, response)
+
+
+Page = Annotated[Paging, Depends(paging)]
+
+
+def actor(principal: Principal) -> Actor:
+    """The audit trail's who: the token's id and role."""
+    return Actor(principal.token_id, principal.role.value)
 
 
 def not_found(what: str, key: object) -> HTTPException:

@@ -11,13 +11,15 @@ from fastapi import APIRouter, HTTPException, status
 from api.auth import Role
 from api.config import Settings
 from api.db.models import Engineer, EngineerDay, Visit, utcnow
-from api.deps import Dispatcher, PrincipalDep, SessionDep, SettingsDep
-from api.routes.common import ERRORS, PathId, body_error, conflict, get_or_404
+from api.deps import Dispatcher, PrincipalDep, SessionDep, SettingsDep, SolvedPlansDep
+from api.routes.common import ERRORS, PathId, actor, body_error, conflict, get_or_404
 from api.routes.engineers import check_self_or_staff
 from api.routes.schedule import DateQuery
 from api.routes.visits import visit_out
+from api.schedules import rerender_showing
 from api.schemas import VisitOut, VisitStatus
 from api.schemas_day import CancelIn, EngineerDayOut, OffIn, PositionIn
+from api.store import audit
 from api.store.day_state import (
     cancel_visit,
     day_clock,
@@ -51,9 +53,16 @@ def day_out(row: EngineerDay) -> EngineerDayOut:
 
 
 @router.post("/visits/{visit_id}/cancel")
-def cancel(visit_id: PathId, body: CancelIn, session: SessionDep, _: Dispatcher) -> VisitOut:
+def cancel(
+    visit_id: PathId,
+    body: CancelIn,
+    session: SessionDep,
+    plans: SolvedPlansDep,
+    principal: Dispatcher,
+) -> VisitOut:
     """The customer cancelled: no plan serves the visit again, it leaves the engineers'
-    schedules, and a re-plan hands its time to others. 409 when it is under way or over."""
+    schedules (re-rendered now), and a re-plan hands its time to others. 409 when it is
+    under way or over."""
     row = get_or_404(session, Visit, visit_id, "visit")
     current = VisitStatus(row.status)
     if current is VisitStatus.CANCELLED:
@@ -61,6 +70,9 @@ def cancel(visit_id: PathId, body: CancelIn, session: SessionDep, _: Dispatcher)
     if current not in (VisitStatus.PENDING, VisitStatus.EN_ROUTE):
         raise conflict(f"visit {visit_id!r} is {current.value}; it cannot be cancelled")
     cancel_visit(row, body.note)
+    session.flush()
+    rerender_showing(session, plans, [(row.service_centre_id, row.date, row.id)])
+    audit.record(session, actor(principal), "cancel", "visit", visit_id, note=body.note)
     session.commit()
     return visit_out(row)
 
@@ -91,6 +103,9 @@ def update_position(
     except ValueError as e:
         raise body_error("at", str(e), body.at) from None
     row = set_position(session, engineer_id, date, body.lat, body.lon, seen_at)
+    audit.record(
+        session, actor(principal), "position", "engineer", engineer_id, date=date.isoformat()
+    )
     session.commit()
     return day_out(row)
 
@@ -107,7 +122,7 @@ def _date_of(session: SessionDep, centre_id: str, text: str) -> dt.date:
 
 @router.patch("/engineers/{engineer_id}/off")
 def update_off(
-    engineer_id: PathId, body: OffIn, session: SessionDep, _: Dispatcher
+    engineer_id: PathId, body: OffIn, session: SessionDep, principal: Dispatcher
 ) -> EngineerDayOut:
     """The engineer is off from ``off_from`` on ``date`` (sick, leave): a re-plan from then
     on hands their remaining visits to others. ``off_from`` null clears it."""
@@ -119,6 +134,10 @@ def update_off(
         except ValueError as e:
             raise body_error("off_from", str(e), body.off_from) from None
     row = set_off(session, engineer_id, body.date, off)
+    audit.record(
+        session, actor(principal), "off", "engineer", engineer_id,
+        date=body.date.isoformat(), off_from=body.off_from,
+    )  # fmt: skip
     session.commit()
     return day_out(row)
 

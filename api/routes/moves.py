@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from api.db.models import PlanJob, Visit
 from api.deps import Dispatcher, SessionDep, SettingsDep, SolvedPlansDep, Staff
-from api.routes.common import ERRORS, conflict, get_or_404
+from api.routes.common import ERRORS, actor, conflict, get_or_404
 from api.routes.plans import PlanId, plan_summary, solved_or_409
 from api.schemas import VisitStatus
 from api.schemas_day import AppliedOut, MovesIn, PreviewOut, ViolationOut
+from api.store import audit
 from api.store.day_state import FROZEN
 from api.store.matrices import PlanMatrices
 from api.store.plans import SolvedPlan
@@ -192,6 +193,9 @@ def apply_moves(
         revision={"kind": "moves", "moves": body.model_dump(mode="json")["moves"]},
         created_by=principal.role.value,
     )  # fmt: skip
+    audit.record(
+        session, actor(principal), "apply", "plan", row.id, of=plan_id, moves=len(body.moves)
+    )
     session.commit()
     response.headers["Location"] = f"/plans/{row.id}"
     return AppliedOut(

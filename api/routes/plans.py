@@ -14,10 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from api.config import Settings
 from api.db.models import PlanCentre, PlanJob, utcnow
 from api.deps import Dispatcher, RunnerDep, SessionDep, SettingsDep, SolvedPlansDep, Staff
-from api.routes.common import ERRORS, IdQuery, Limit, Offset, conflict, get_or_404
+from api.routes.common import ERRORS, IdQuery, Page, actor, conflict, get_or_404
+from api.schedules import publish_schedules
 from api.schemas import PlanIn, PlanOut, PlanStatus, PlanSummaryOut, ProgressOut
+from api.store import audit
 from api.store.day import PlanningInputError, problem_for_day, solve_options
 from api.store.plans import PlanDataError, SolvedPlan, add_plan, plan_file_of, progress_of
+from api.store.queue import cancel_job
+from api.store.schedules import drop_schedules
 from api.store.versions import withdraw_replaced
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
@@ -110,6 +114,16 @@ def create_plan(
         options=body.options,
         created_by=principal.role.value,
     )
+    session.flush()
+    audit.record(
+        session,
+        actor(principal),
+        "plan",
+        "plan",
+        row.id,
+        date=body.date.isoformat(),
+        service_centre_ids=body.service_centre_ids,
+    )
     session.commit()
     if runner is not None:
         runner.notify()
@@ -121,14 +135,14 @@ def create_plan(
 def list_plans(
     session: SessionDep,
     _: Staff,
+    page: Page,
     date: dt.date | None = None,
     service_centre_id: IdQuery = None,
     status: PlanStatus | None = None,
     published: bool | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> list[PlanSummaryOut]:
-    """Plans, newest first, filtered by day, centre, status and whether published."""
+    """Plans, newest first, filtered by day, centre, status and whether published; a list
+    cut at ``limit`` says where the next page starts (``X-Next-Offset``, ``Link``)."""
     query = select(PlanJob).order_by(PlanJob.id.desc())
     if date is not None:
         query = query.where(PlanJob.date == date)
@@ -140,7 +154,7 @@ def list_plans(
         query = query.where(
             PlanJob.published_at.is_not(None) if published else PlanJob.published_at.is_(None)
         )
-    return [plan_summary(r) for r in session.scalars(query.limit(limit).offset(offset))]
+    return [plan_summary(r) for r in page.cut(session.scalars(page.query(query)).all())]
 
 
 @router.get("/{plan_id}")
@@ -206,17 +220,24 @@ def plan_geojson(solved: SolvedPlan, settings: Settings) -> dict[str, Any]:
 
 
 @router.post("/{plan_id}/publish")
-def publish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanSummaryOut:
+def publish_plan(
+    plan_id: PlanId, session: SessionDep, plans: SolvedPlansDep, principal: Dispatcher
+) -> PlanSummaryOut:
     """Make a succeeded plan the one engineers see for its centres and day.
 
-    409 when it is not succeeded, already published, or another plan is published for one
-    of its centres that day (unpublish that one first). A new version (a re-plan, a manual
-    move) replaces the version it was made from: that one is unpublished, and kept.
+    Each engineer's schedule is rendered now, once, for every read after (a visit
+    cancelled or deleted since the plan was made is left out). 409 when it is not
+    succeeded, already published, or another plan is published for one of its centres that
+    day (unpublish that one first). A new version (a re-plan, a manual move) replaces the
+    version it was made from: that one is unpublished, and kept; its schedules are dropped.
     """
     row = _get(session, plan_id)
     if row.status != PlanStatus.SUCCEEDED:
         raise conflict(f"plan {plan_id} is {row.status}; only a succeeded plan can be published")
-    withdraw_replaced(session, row)  # a new version replaces the one published
+    replaced = withdraw_replaced(session, row)  # a new version replaces the one published
+    for old in replaced:  # its engineers' days are this version's from now on
+        drop_schedules(session, old)
+        audit.record(session, actor(principal), "unpublish", "plan", old, replaced_by=plan_id)
     won = session.execute(
         update(PlanJob)
         .where(PlanJob.id == plan_id, PlanJob.published_at.is_(None))
@@ -233,20 +254,30 @@ def publish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanSum
             .values(published=True)
             .execution_options(synchronize_session=False)
         )
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise conflict(
             f"another plan is already published for a centre of plan {plan_id} on "
             f"{row.date.isoformat()}; unpublish it first"
         ) from None
+    try:
+        solved = plans.get(session, plan_id)
+        assert solved is not None  # succeeded
+        publish_schedules(session, solved, row.date)
+    except PlanDataError as e:
+        session.rollback()
+        raise conflict(str(e)) from None
+    audit.record(session, actor(principal), "publish", "plan", plan_id, replaced=replaced)
+    session.commit()
     session.refresh(row)
     return plan_summary(row)
 
 
 @router.post("/{plan_id}/unpublish")
-def unpublish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanSummaryOut:
-    """Withdraw a published plan (to publish a re-plan); 409 when it is not published."""
+def unpublish_plan(plan_id: PlanId, session: SessionDep, principal: Dispatcher) -> PlanSummaryOut:
+    """Withdraw a published plan (to publish a re-plan); 409 when it is not published.
+    Its engineers' schedules are withdrawn with it."""
     row = _get(session, plan_id)
     won = session.execute(
         update(PlanJob)
@@ -263,6 +294,28 @@ def unpublish_plan(plan_id: PlanId, session: SessionDep, _: Dispatcher) -> PlanS
         .values(published=False)
         .execution_options(synchronize_session=False)
     )
+    drop_schedules(session, plan_id)
+    audit.record(session, actor(principal), "unpublish", "plan", plan_id)
     session.commit()
+    session.refresh(row)
+    return plan_summary(row)
+
+
+@router.post("/{plan_id}/cancel")
+def cancel_plan(
+    plan_id: PlanId, session: SessionDep, runner: RunnerDep, principal: Staff
+) -> PlanSummaryOut:
+    """Stop a queued or running plan: it ends ``cancelled`` and is never solved (a running
+    solve is stopped within a poll interval). 409 when it has finished already."""
+    row = _get(session, plan_id)
+    if not cancel_job(session, PlanJob, plan_id, f"cancelled by a {principal.role.value}"):
+        session.rollback()
+        raise conflict(
+            f"plan {plan_id} is {row.status}; only a queued or running plan can be cancelled"
+        )
+    audit.record(session, actor(principal), "cancel", "plan", plan_id)
+    session.commit()
+    if runner is not None:
+        runner.notify()
     session.refresh(row)
     return plan_summary(row)

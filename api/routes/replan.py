@@ -13,9 +13,10 @@ from api.config import Settings
 from api.db.models import PlanJob
 from api.deps import SessionDep, Staff
 from api.jobs import JobRunner
-from api.routes.common import ERRORS, conflict, get_or_404
+from api.routes.common import ERRORS, Page, actor, conflict, get_or_404
 from api.routes.plans import PlanId, plan_summary
 from api.schemas import PlanIn, PlanSummaryOut
+from api.store import audit
 from api.store.day import PlanningInputError, problem_for_day, solve_options
 from api.store.day_state import state_document, state_of
 from api.store.plans import PlanDataError, add_plan, read_solved_plan
@@ -95,6 +96,8 @@ def queue_replan(
         "state": document,
         "churn": spec.churn.model_dump() if spec.churn is not None else None,
     }
+    session.flush()
+    audit.record(session, actor(principal), "replan", "plan", row.id, of=base.id, at=spec.at)
     session.commit()
     if runner is not None:
         runner.notify()
@@ -103,8 +106,12 @@ def queue_replan(
 
 
 @router.get("/{plan_id}/versions")
-def list_versions(plan_id: PlanId, session: SessionDep, _: Staff) -> list[PlanSummaryOut]:
+def list_versions(
+    plan_id: PlanId, session: SessionDep, _: Staff, page: Page
+) -> list[PlanSummaryOut]:
     """Every version of the plan's day line, oldest first: the plan it descends from, its
-    re-plans and manual moves (``replaces`` says which each replaced); one is published."""
+    re-plans and manual moves (``replaces`` says which each replaced); one is published.
+    A list cut at ``limit`` says where the next page starts (``X-Next-Offset``, ``Link``)."""
     get_or_404(session, PlanJob, plan_id, "plan")
-    return [plan_summary(r) for r in lineage(session, plan_id)]
+    versions = lineage(session, plan_id)
+    return [plan_summary(r) for r in page.cut(versions[page.offset : page.offset + page.limit + 1])]

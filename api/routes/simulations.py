@@ -14,8 +14,9 @@ from sqlalchemy import select
 from api.auth import Principal, Role
 from api.db.models import SimulationJob
 from api.deps import RunnerDep, SessionDep, SettingsDep, Staff, require
-from api.routes.common import ERRORS, Limit, Offset, get_or_404
+from api.routes.common import ERRORS, Page, actor, get_or_404
 from api.schemas import PlanStatus
+from api.store import audit
 from api.store.simulations import add_simulation, finished_result
 from scheduler.errors import InputFormatError, ProblemError
 from scheduler.simulate.scenario import ScenarioFile, scenario_from_model
@@ -132,6 +133,10 @@ def create_simulation(
             body.scenario.solver.time_limit_s,
         )
     row = add_simulation(session, body.scenario, body.replications, created_by=principal.role.value)
+    session.flush()
+    audit.record(
+        session, actor(principal), "create", "simulation", row.id, replications=body.replications
+    )
     session.commit()
     if runner is not None:
         runner.notify()
@@ -143,15 +148,15 @@ def create_simulation(
 def list_simulations(
     session: SessionDep,
     _: Staff,
+    page: Page,
     status: PlanStatus | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> list[SimulationSummaryOut]:
-    """Simulations, newest first, optionally of one status."""
+    """Simulations, newest first, optionally of one status; a list cut at ``limit`` says
+    where the next page starts (``X-Next-Offset``, ``Link``)."""
     query = select(SimulationJob).order_by(SimulationJob.id.desc())
     if status is not None:
         query = query.where(SimulationJob.status == status.value)
-    return [_summary(r) for r in session.scalars(query.limit(limit).offset(offset))]
+    return [_summary(r) for r in page.cut(session.scalars(page.query(query)).all())]
 
 
 class DifferenceOut(BaseModel):
@@ -181,7 +186,9 @@ def _finite(x: Any) -> Any:
 def compare_simulations(
     session: SessionDep,
     _: Staff,
-    ids: Annotated[list[int], Query(min_length=2, max_length=10)],
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Query(min_length=2, max_length=10)
+    ],
 ) -> ComparisonOut:
     """Finished simulations side by side (``mean [95% CI]`` per headline figure, labelled
     ``id:name``) and each minus the first (``?ids=3&ids=4``)."""

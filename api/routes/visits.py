@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response, status
-from sqlalchemy import select
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel
+from sqlalchemy import delete, select
 
 from api.auth import Role
 from api.db.models import Visit, utcnow
@@ -13,15 +15,16 @@ from api.deps import Dispatcher, PrincipalDep, SessionDep, SettingsDep, SolvedPl
 from api.routes.common import (
     ERRORS,
     IdQuery,
-    Limit,
-    Offset,
+    Page,
     PathId,
+    actor,
     body_error,
     check_centre_exists,
     conflict,
     get_or_404,
     patched,
 )
+from api.schedules import publish_schedules, rerender_showing
 from api.schemas import (
     VisitFields,
     VisitIn,
@@ -31,6 +34,7 @@ from api.schemas import (
     VisitStatus,
     VisitStatusIn,
 )
+from api.store import audit
 from api.store.day_state import day_clock, instant, off_roads, record_report
 from api.store.plans import PlanDataError
 from api.store.versions import serves_on_published
@@ -57,7 +61,9 @@ def visit_fields(row: Visit) -> dict[str, object]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_visit(body: VisitIn, session: SessionDep, _: Dispatcher, response: Response) -> VisitOut:
+def create_visit(
+    body: VisitIn, session: SessionDep, principal: Dispatcher, response: Response
+) -> VisitOut:
     """Add a visit or community event for one day; 409 when the id is taken."""
     if session.get(Visit, body.id) is not None:
         raise conflict(f"visit {body.id!r} already exists")
@@ -66,6 +72,7 @@ def create_visit(body: VisitIn, session: SessionDep, _: Dispatcher, response: Re
     values["date"] = body.date
     row = Visit(**values)
     session.add(row)
+    audit.record(session, actor(principal), "create", "visit", row.id)
     session.commit()
     response.headers["Location"] = f"/visits/{row.id}"
     return visit_out(row)
@@ -75,14 +82,14 @@ def create_visit(body: VisitIn, session: SessionDep, _: Dispatcher, response: Re
 def list_visits(
     session: SessionDep,
     _: Staff,
+    page: Page,
     date: dt.date | None = None,
     service_centre_id: IdQuery = None,
     status: VisitStatus | None = None,
     kind: VisitKind | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
 ) -> list[VisitOut]:
-    """Visits by date and id, filtered by day, centre, status and kind."""
+    """Visits by date and id, filtered by day, centre, status and kind; a list cut at
+    ``limit`` says where the next page starts (``X-Next-Offset``, ``Link``)."""
     query = select(Visit).order_by(Visit.date, Visit.id)
     if date is not None:
         query = query.where(Visit.date == date)
@@ -92,7 +99,44 @@ def list_visits(
         query = query.where(Visit.status == status.value)
     if kind is not None:
         query = query.where(Visit.kind == kind.value)
-    return [visit_out(r) for r in session.scalars(query.limit(limit).offset(offset))]
+    return [visit_out(r) for r in page.cut(session.scalars(page.query(query)).all())]
+
+
+class VisitsDeletedOut(BaseModel):
+    deleted: int
+
+
+@router.delete("")
+def delete_day_visits(
+    session: SessionDep,
+    plans: SolvedPlansDep,
+    principal: Dispatcher,
+    date: Annotated[dt.date, Query(description="The day whose visits go, YYYY-MM-DD.")],
+    service_centre_id: IdQuery = None,
+) -> VisitsDeletedOut:
+    """Delete every visit of a day (of one centre, or of all), in one transaction. As with
+    one visit, those on a published plan leave its engineers' schedules (re-rendered now).
+    """
+    query = select(Visit.service_centre_id, Visit.date, Visit.id).where(Visit.date == date)
+    if service_centre_id is not None:
+        query = query.where(Visit.service_centre_id == service_centre_id)
+    shown = [(c, d, v) for c, d, v in session.execute(query)]
+    ids = [v for _, _, v in shown]
+    for i in range(0, len(ids), 500):
+        session.execute(delete(Visit).where(Visit.id.in_(ids[i : i + 500])))
+    session.flush()
+    rerender_showing(session, plans, shown)
+    audit.record(
+        session,
+        actor(principal),
+        "delete",
+        "visits",
+        date.isoformat(),
+        service_centre_id=service_centre_id,
+        visits=len(ids),
+    )
+    session.commit()
+    return VisitsDeletedOut(deleted=len(ids))
 
 
 @router.get("/{visit_id}")
@@ -103,7 +147,7 @@ def get_visit(visit_id: PathId, session: SessionDep, _: Staff) -> VisitOut:
 
 @router.patch("/{visit_id}")
 def update_visit(
-    visit_id: PathId, body: VisitPatch, session: SessionDep, _: Dispatcher
+    visit_id: PathId, body: VisitPatch, session: SessionDep, principal: Dispatcher
 ) -> VisitOut:
     """Change the fields sent; the others keep their values."""
     row = get_or_404(session, Visit, visit_id, "visit")
@@ -112,16 +156,26 @@ def update_visit(
         check_centre_exists(session, merged.service_centre_id)
     values = merged.model_dump(mode="json")
     values["date"] = merged.date
+    changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
     for key, value in values.items():
         setattr(row, key, value)
+    audit.record(session, actor(principal), "change", "visit", visit_id, fields=changed)
     session.commit()
     return visit_out(row)
 
 
 @router.delete("/{visit_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_visit(visit_id: PathId, session: SessionDep, _: Dispatcher) -> None:
+def delete_visit(
+    visit_id: PathId, session: SessionDep, plans: SolvedPlansDep, principal: Dispatcher
+) -> None:
+    """Delete a visit. On a published plan it is treated like a cancellation: it leaves
+    the engineer's schedule (re-rendered now); a re-plan hands its time to others."""
     row = get_or_404(session, Visit, visit_id, "visit")
+    shown = [(row.service_centre_id, row.date, row.id)]
     session.delete(row)
+    session.flush()
+    rerender_showing(session, plans, shown)
+    audit.record(session, actor(principal), "delete", "visit", visit_id)
     session.commit()
 
 
@@ -175,5 +229,14 @@ def update_visit_status(
     if position is not None and (why := off_roads(settings, *position)) is not None:
         raise body_error("lat", why, list(position))
     record_report(session, row, new, at, principal.engineer_id, position)
+    session.flush()
+    try:  # the schedules showing the visit show its new status
+        publish_schedules(session, plan, row.date, plan.engineers_serving(visit_id))
+    except PlanDataError as e:
+        raise conflict(str(e)) from None
+    audit.record(
+        session, actor(principal), "status", "visit", visit_id, status=new.value, note=body.note,
+        at=at.isoformat(),
+    )  # fmt: skip
     session.commit()
     return visit_out(row)

@@ -119,3 +119,28 @@ def give_back(session: Session, model: JobModel, worker_id: str, reason: str) ->
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def cancel_job(session: Session, model: JobModel, job_id: int, reason: str) -> bool:
+    """Mark job ``job_id`` cancelled if it is queued or running (a runner running it stops
+    it: :func:`cancelled_among`); whether it was."""
+    done = session.execute(
+        update(model)
+        .where(model.id == job_id, model.status.in_([PlanStatus.QUEUED, PlanStatus.RUNNING]))
+        .values(status=PlanStatus.CANCELLED, error=reason, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def cancelled_among(session: Session, model: JobModel, job_ids: Collection[int]) -> list[int]:
+    """Which of ``job_ids`` were cancelled."""
+    if not job_ids:
+        return []
+    return list(
+        session.scalars(
+            select(model.id).where(
+                model.id.in_(list(job_ids)), model.status == PlanStatus.CANCELLED
+            )
+        )
+    )

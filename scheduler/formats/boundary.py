@@ -102,6 +102,20 @@ TimezoneName = Annotated[
     Field(description="IANA time zone name, e.g. 'Europe/Helsinki'.", examples=["Europe/Helsinki"]),
 ]
 Id = Annotated[str, Field(min_length=1)]
+"""A location id: any non-empty text."""
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+"""The one rule for the ids of centres, engineers, visits and skills, in the library, its
+files and the service: letters, digits and ``._:-``, up to 64, first a letter or digit."""
+EntityId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="Letters, digits and ._:- (<= 64, first a letter or digit).",
+    ),
+]
 
 
 class StrictModel(BaseModel):

@@ -757,6 +757,35 @@ def parse_visits_csv(
     return rows
 
 
+def read_rows_csv(
+    data: CsvSource,
+    file_name: str,
+    *,
+    known_skills: Collection[str] | None = None,
+) -> tuple[list[ServiceCenterRow] | list[EngineerRow] | list[VisitRow], list[CsvRowError]]:
+    """The good rows of one file named ``file_name`` (``service_centers.csv``,
+    ``engineers.csv`` or ``visits.csv``) and every fault of its bad rows, without raising:
+    for a caller that checks the good rows further and reports all faults in one pass."""
+    errors: list[CsvRowError] = []
+    rows: list[ServiceCenterRow] | list[EngineerRow] | list[VisitRow]
+    if file_name == SERVICE_CENTERS_CSV:
+        rows = _service_centers(data, file_name, errors)
+    elif file_name == ENGINEERS_CSV:
+        rows = _engineers(data, file_name, known_skills, errors)
+    elif file_name == VISITS_CSV:
+        rows = _visits(data, file_name, known_skills, errors)
+    else:
+        raise ValueError(f"no CSV format named {file_name!r}")
+    return rows, errors
+
+
+def count_records_csv(data: bytes) -> int:
+    """Data records of CSV ``data`` (rows after the header, blank ones too), counted
+    without parsing cells; quoted line breaks stay inside their record."""
+    text = data.decode("utf-8", errors="replace")
+    return max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
+
+
 # ---------------------------------------------------------------------- a whole problem
 
 

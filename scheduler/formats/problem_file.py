@@ -47,6 +47,7 @@ from scheduler.errors import InputFormatError, ProblemError
 from scheduler.formats.boundary import (
     ClockTime,
     DateText,
+    EntityId,
     Id,
     StrictModel,
     TimezoneName,
@@ -100,7 +101,7 @@ class LocationFile(StrictModel):
 class ServiceCenterFile(StrictModel):
     """A service centre engineers leave from and return to."""
 
-    id: Id
+    id: EntityId
     name: str = ""
     location: Id = Field(description="A location id.")
 
@@ -116,7 +117,7 @@ class BreakFile(StrictModel):
 class EngineerFile(StrictModel):
     """A field engineer's day."""
 
-    id: Id
+    id: EntityId
     name: str = ""
     start_location: Id = Field(description="A location id.")
     end_location: Id | None = Field(
@@ -125,11 +126,11 @@ class EngineerFile(StrictModel):
     shift_start: ClockTime
     shift_end: ClockTime
     breaks: list[BreakFile] = Field(default_factory=list)
-    skills: list[Id] = Field(default_factory=list)
+    skills: list[EntityId] = Field(default_factory=list)
     overtime_max_min: Minutes = Field(
         default=0, description="Minutes the route may end after shift_end, at overtime cost."
     )
-    service_center: Id | None = Field(default=None, description="A service centre id.")
+    service_center: EntityId | None = Field(default=None, description="A service centre id.")
     load_capacity: int | None = Field(
         default=None,
         ge=0,
@@ -143,7 +144,7 @@ class EngineerFile(StrictModel):
         le=MAX_MINUTES,
         description="Most minutes from leaving to returning; absent = only the shift limits it.",
     )
-    next_visit: Id | None = Field(
+    next_visit: EntityId | None = Field(
         default=None,
         description="Re-planning: the visit the engineer is driving to; it stays their first stop.",
     )
@@ -159,7 +160,7 @@ class TimeWindowFile(StrictModel):
 class PreviousFile(StrictModel):
     """Re-planning: where the visit stood in the plan being replaced."""
 
-    engineers: list[Id] = Field(min_length=1, description="Engineer ids.")
+    engineers: list[EntityId] = Field(min_length=1, description="Engineer ids.")
     start: ClockTime
     promise: TimeWindowFile | None = Field(
         default=None, description="The window the customer was told."
@@ -169,7 +170,7 @@ class PreviousFile(StrictModel):
 class VisitFile(StrictModel):
     """A home-service visit or a community event (``engineers_required`` engineers)."""
 
-    id: Id
+    id: EntityId
     kind: Literal["home_service", "community_event"] = "home_service"
     location: Id = Field(description="A location id.")
     duration_min: Minutes
@@ -186,12 +187,12 @@ class VisitFile(StrictModel):
         description="Cost units per hour late with soft windows; whole units per second, so "
         "a multiple of 3600 (3600 = 1 unit per second, as much as a second of driving).",
     )
-    required_skills: list[Id] = Field(default_factory=list)
+    required_skills: list[EntityId] = Field(default_factory=list)
     priority: int = Field(default=3, ge=1, le=5, description="1 is most urgent, 5 least.")
-    allowed_engineers: list[Id] = Field(
+    allowed_engineers: list[EntityId] = Field(
         default_factory=list, description="Engineer ids; empty = anyone qualified."
     )
-    preferred_engineers: list[Id] = Field(default_factory=list, description="Engineer ids.")
+    preferred_engineers: list[EntityId] = Field(default_factory=list, description="Engineer ids.")
     engineers_required: int = Field(default=1, ge=1)
     load: int = Field(
         default=0,

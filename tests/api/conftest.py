@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 import scheduler.solver
 from api.auth import Role, create_token
@@ -26,10 +27,9 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
-def _fresh_postgres_url(worker: str) -> str:
-    """A URL whose connections use an emptied schema of this xdist worker's own."""
+def _fresh_postgres_url(schema: str) -> str:
+    """A URL whose connections use `schema`, created empty."""
     assert PG_URL is not None
-    schema = f"fr_test_{worker}"
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -39,12 +39,30 @@ def _fresh_postgres_url(worker: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _drop_schema(schema: str) -> None:
+    assert PG_URL is not None
+    engine = create_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    except SQLAlchemyError:
+        pass  # a schema left behind costs only space; the test's result stands
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    # The process id keeps two test runs on one server (two checkouts, say) out of each
+    # other's tables; the xdist worker's name alone did not.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return _fresh_postgres_url(worker)
+    schema = f"fr_test_{worker}_{os.getpid()}"
+    yield _fresh_postgres_url(schema)
+    _drop_schema(schema)
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:

@@ -36,6 +36,8 @@ def _as_written(default: object) -> str:
     """A default as the README writes it: ``true``, ``process``, ``300``, ``0.5``."""
     if isinstance(default, bool):
         return str(default).lower()
-    if isinstance(default, int | float):
+    if isinstance(default, int):
+        return str(default)
+    if isinstance(default, float):
         return f"{default:g}"
     return str(default)

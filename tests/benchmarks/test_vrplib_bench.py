@@ -157,6 +157,24 @@ def test_bench_runs_break_variants_and_both_engines_side_by_side(
             assert row in table, (row, table)
 
 
+def test_bench_together_runs_each_variant_in_its_own_process_with_the_same_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--together runs the variants at one moment (so that the machine's load meets them
+    equally); bounded by iterations, each answer is the one the variant gives alone."""
+    tw = write(tmp_path, "TINY_TW", VRPTW, VRPTW_SOL)
+    args = ["bench", str(tw), "--iterations", "200", "--variants", "plain,break1"]
+
+    def rows(table: str) -> list[str]:  # without the wall-time column
+        return [line.rsplit("|", 2)[0] for line in table.splitlines() if "| TINY_TW |" in line]
+
+    assert main(args) == 0
+    alone = rows(capsys.readouterr().out)
+    assert main([*args, "--together"]) == 0
+    together = rows(capsys.readouterr().out)
+    assert len(alone) == 2 and together == alone
+
+
 def test_bench_command_names_a_missing_instance(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,7 +2,7 @@
 day, and plan versions (the plan a re-plan or a manual move replaces, and how it was made).
 
 Revision ID: 0004_day_state
-Revises: 0002
+Revises: 0003_service_hardening
 Create Date: 2026-12-05 03:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_day_state"
-down_revision = "0002"
+down_revision = "0003_service_hardening"
 branch_labels = None
 depends_on = None
 
