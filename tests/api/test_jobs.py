@@ -147,6 +147,29 @@ def test_migrate_is_idempotent(database_url: str) -> None:
     engine.dispose()
 
 
+def test_migrations_chain_down_and_up_and_match_the_models(database_url: str) -> None:
+    """0001 -> 0002 -> 0003_service_hardening -> 0004_day_state, one line: every step
+    down and back up, and the schema they build is the models' one."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from api.db.migrate import alembic_config, current_revision
+    from api.db.models import Base
+
+    engine = make_engine(database_url)
+    config = alembic_config(engine)
+    assert migrate(engine) == "0004_day_state"
+    for revision in ("0003_service_hardening", "0002", "0001", "base"):
+        command.downgrade(config, revision)
+        assert current_revision(engine) == (None if revision == "base" else revision)
+    command.upgrade(config, "head")
+    assert current_revision(engine) == "0004_day_state"
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
 def test_a_killed_solver_process_is_replaced_and_its_job_rerun(tmp_path: Path) -> None:
     """kill -9 of the solver child: the job is re-queued, a fresh pool runs it to the end
     (SQLite only: the database plays no part here)."""
