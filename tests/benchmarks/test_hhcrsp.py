@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks.hhcrsp import (
     UNIT,
+    Instance,
     evaluate,
     instance_paths,
     read_best,
@@ -41,17 +42,20 @@ def test_evaluator_reproduces_every_published_best(name: str) -> None:
     assert ev.total_cost == pytest.approx(best.total_cost, abs=5e-3)
 
 
-def _ten_one() -> tuple[object, dict[str, list[tuple[str, str, float]]]]:
+def _ten_one() -> tuple[Instance, dict[str, list[tuple[str, str, float]]]]:
     best = read_best(shared_or_skip(HHCRSP / "best.md"))["InstanzCPLEX_HCSRP_10_1.json"]
     inst = read_instance(HHCRSP / "instances" / "InstanzCPLEX_HCSRP_10_1.json.gz")
     return inst, read_solution(HHCRSP / "solutions" / best.solution)
 
 
-def _two_carer(inst: object, kind: str) -> str:
-    return next(p.id for p in inst.patients if p.sync == kind)  # type: ignore[attr-defined]
+def _two_carer(inst: Instance, kind: str) -> str:
+    return next(p.id for p in inst.patients if p.sync == kind)
 
 
-def _move(routes: dict, pid: str, service: str, delta: float) -> dict:
+Routes = dict[str, list[tuple[str, str, float]]]
+
+
+def _move(routes: Routes, pid: str, service: str, delta: float) -> Routes:
     return {
         c: [(p, s, t + delta if (p, s) == (pid, service) else t) for p, s, t in stops]
         for c, stops in routes.items()
@@ -62,28 +66,28 @@ def test_evaluator_catches_each_broken_rule() -> None:
     inst, routes = _ten_one()
     # a simultaneous pair started apart
     pid = _two_carer(inst, "simultaneous")
-    svc = inst.patients[inst.row(pid) - 1].services[1][0]  # type: ignore[attr-defined]
-    late = evaluate(inst, _move(routes, pid, svc, 5.0))  # type: ignore[arg-type]
+    svc = inst.patients[inst.row(pid) - 1].services[1][0]
+    late = evaluate(inst, _move(routes, pid, svc, 5.0))
     assert any("not simultaneous" in p for p in late.problems)
     # a sequential pair outside its gap
     pid = _two_carer(inst, "sequential")
-    p = inst.patients[inst.row(pid) - 1]  # type: ignore[attr-defined]
-    shifted = evaluate(inst, _move(routes, pid, p.services[1][0], p.gap[1] + 1000))  # type: ignore[arg-type]
+    p = inst.patients[inst.row(pid) - 1]
+    shifted = evaluate(inst, _move(routes, pid, p.services[1][0], p.gap[1] + 1000))
     assert any("gap" in x for x in shifted.problems)
     # a start before the window opens, and before the carer can arrive
     first_c, stops = next((c, s) for c, s in routes.items() if s)
-    early = evaluate(inst, _move(routes, stops[0][0], stops[0][1], -1000.0))  # type: ignore[arg-type]
+    early = evaluate(inst, _move(routes, stops[0][0], stops[0][1], -1000.0))
     assert any("before" in x for x in early.problems)
     # a service left out
     missing = {c: s[1:] if c == first_c else s for c, s in routes.items()}
-    assert any("given 0 times" in x for x in evaluate(inst, missing).problems)  # type: ignore[arg-type]
+    assert any("given 0 times" in x for x in evaluate(inst, missing).problems)
     # a carer without the ability
-    carers = dict(inst.carers)  # type: ignore[attr-defined]
+    carers = dict(inst.carers)
     pid0, svc0, t0 = stops[0]
     other = next(c for c in carers if svc0 not in carers[c])
     swapped = {c: [x for x in s if x[:2] != (pid0, svc0)] for c, s in routes.items()}
     swapped[other] = [(pid0, svc0, t0), *swapped[other]]
-    assert any("cannot give" in x for x in evaluate(inst, swapped).problems)  # type: ignore[arg-type]
+    assert any("cannot give" in x for x in evaluate(inst, swapped).problems)
 
 
 def test_reader_takes_plain_and_gzipped_json(tmp_path: Path) -> None:
@@ -99,10 +103,10 @@ def test_reader_takes_plain_and_gzipped_json(tmp_path: Path) -> None:
 
 def test_mapping_to_a_fieldroute_day() -> None:
     inst, _ = _ten_one()
-    problem = to_problem(inst)  # type: ignore[arg-type]
-    assert len(problem.visits) == len(inst.patients)  # type: ignore[attr-defined]
-    assert len(problem.engineers) == len(inst.carers)  # type: ignore[attr-defined]
-    for p, v in zip(inst.patients, problem.visits, strict=True):  # type: ignore[attr-defined]
+    problem = to_problem(inst)
+    assert len(problem.visits) == len(inst.patients)
+    assert len(problem.engineers) == len(inst.carers)
+    for p, v in zip(inst.patients, problem.visits, strict=True):
         assert v.soft_windows
         assert v.time_windows[0].start == p.early * UNIT
         assert v.time_windows[0].end == p.late * UNIT
@@ -121,7 +125,24 @@ def test_mapping_to_a_fieldroute_day() -> None:
     # drives rounded up to whole seconds: never shorter than the instance's
     m = problem.travel_time_matrix
     assert m is not None
-    for i, row in enumerate(inst.distances):  # type: ignore[attr-defined]
+    for i, row in enumerate(inst.distances):
         for j, d in enumerate(row):
             assert d * UNIT <= m[i][j] < d * UNIT + 1
     assert dataclasses.replace(problem.options, time_limit=1.0).weights == w
+
+
+def test_bench_solves_an_instance_and_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks.vrplib_bench import main
+
+    src = shared_or_skip(HHCRSP / "instances" / "InstanzCPLEX_HCSRP_10_1.json.gz")
+    out = tmp_path / "table.md"
+    assert main([str(src), "--iterations", "300", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    row = next(line for line in printed.splitlines() if "InstanzCPLEX_HCSRP_10_1" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "yes"  # feasible: every service given, every rule held
+    assert float(cells[7]) == pytest.approx(218.199)  # best-known from best.md
+    assert float(cells[8]) < 5.0  # gap, percent
+    assert "Command: `fieldroute bench" in out.read_text()
