@@ -94,17 +94,17 @@ def brute_force(p: Problem) -> int:
     tasks: list[Task] = [(v, q) for v in p.visits for q in range(v.engineers_required)]
     best: int | None = None
     for who in itertools.product(p.engineers, repeat=len(tasks)):
-        if any(not v.members()[q].skills <= e.skills for (v, q), e in zip(tasks, who)):
+        if any(not v.members()[q].skills <= e.skills for (v, q), e in zip(tasks, who, strict=True)):
             continue
-        pairs = [(v.id, e.id) for (v, _), e in zip(tasks, who)]
+        pairs = [(v.id, e.id) for (v, _), e in zip(tasks, who, strict=True)]
         if len(set(pairs)) != len(pairs):
             continue  # one engineer twice on a visit
         per: dict[str, list[Task]] = {e.id: [] for e in p.engineers}
-        for t, e in zip(tasks, who):
+        for t, e in zip(tasks, who, strict=True):
             per[e.id].append(t)
         ids = list(per)
         for orders in itertools.product(*(itertools.permutations(per[i]) for i in ids)):
-            routes = {i: list(o) for i, o in zip(ids, orders)}
+            routes = {i: list(o) for i, o in zip(ids, orders, strict=True)}
             start = _least_schedule(p, routes)
             if start is None:
                 continue
@@ -217,3 +217,27 @@ def test_each_member_on_an_engineer_with_its_skill_and_duration() -> None:
     gap = members[1][2] - members[0][2]
     assert crew.crew_timing is not None
     assert crew.crew_timing.min_gap <= gap <= crew.crew_timing.max_gap
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("sequence", [False, True])
+def test_ortools_model_is_an_oracle_for_crews(seed: int, sequence: bool) -> None:
+    # together: equal start cumuls; sequence: start differences bounded; members on
+    # distinct vehicles holding their skills, with their own service times
+    p = tiny_day(seed, sequence=sequence, max_late=0)
+    options = dataclasses.replace(
+        p.options, workers=1, engine="ortools", solution_limit=2000, time_limit=60
+    )
+    plan = solve(p, matrix_of(p), options)
+    assert plan.unassigned == ()
+    assert plan.stats is not None
+    assert plan.stats.objective == brute_force(p) == _compiled(p)
+
+
+def test_ortools_refuses_the_max_lateness_weight() -> None:
+    from scheduler.errors import ProblemError
+
+    p = tiny_day(0, sequence=False, max_late=1)
+    options = dataclasses.replace(p.options, engine="ortools", solution_limit=10)
+    with pytest.raises(ProblemError, match="max_lateness_per_second"):
+        solve(p, matrix_of(p), options)
