@@ -15,6 +15,7 @@ from api.routes.centres import centre_out
 from api.routes.common import ERRORS, PathId, conflict, not_found
 from api.routes.engineers import check_self_or_staff
 from api.schemas import (
+    CrewMateOut,
     ScheduleBreakOut,
     ScheduleOut,
     ScheduleStopOut,
@@ -44,6 +45,17 @@ def stop_out(
     return ScheduleStopOut(
         order=order,
         visit_id=stop.visit.id,
+        crew_member=stop.times.crew_member,
+        crew_mates=[
+            CrewMateOut(
+                engineer_id=eid,
+                engineer_name=name,
+                crew_member=member,
+                arrival=day.iso(arrival),
+                start=day.iso(start),
+            )
+            for eid, name, member, arrival, start in stop.mates
+        ],
         kind=VisitKind(stop.visit.kind.value),
         status=visit_status,
         arrival=day.iso(stop.times.arrival),
