@@ -143,4 +143,22 @@ def format_kpis(problem: Problem, plan: Plan, kpis: Kpis) -> str:
                 )
             else:
                 lines.append(f"  {label}: not held (0/{v.engineers_required} engineers)")
+    if kpis.crews_total:
+        lines.append("")
+        lines.append(
+            f"Crews ({kpis.crews_served} of {kpis.crews_total} served; worst lateness "
+            f"{_hours(kpis.max_lateness_s)})"
+        )
+        members: dict[str, list[tuple[int, str, int]]] = {}
+        for r in plan.routes:
+            for s in r.stops:
+                members.setdefault(s.visit_id, []).append(
+                    (s.crew_member, names[r.engineer_id], s.start)
+                )
+        for v in problem.visits:
+            if v.crew and not v.is_event:
+                got = sorted(members.get(v.id, []))
+                how = "together" if v.crew_timing is None else "in sequence"
+                text = ", ".join(f"{name} {clock(t)}" for _, name, t in got) or "not served"
+                lines.append(f"  {v.id} ({len(v.crew)} {how}): {text}")
     return "\n".join(lines)

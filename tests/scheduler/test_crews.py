@@ -340,3 +340,25 @@ def test_two_members_one_engineer_is_understaffed() -> None:
     (why,) = explain_dropped(p, (), matrix_of(p), ["x"])
     assert why.reason.value == "EVENT_UNDERSTAFFED"
     assert "crew member 1 cannot be staffed" in why.message
+
+
+def test_csv_files_refuse_a_crew_rather_than_lose_it(tmp_path: Any) -> None:
+    from scheduler.formats import write_csv
+
+    p = dataclasses.replace(day(), travel_time_matrix=None)
+    with pytest.raises(ProblemError, match="crew"):
+        write_csv(p, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_kpi_table_reports_crews_served() -> None:
+    from scheduler.kpis import compute_kpis
+    from scheduler.report import format_kpis
+
+    p = day()
+    plan = valid_plan()
+    k = compute_kpis(p, plan, matrix_of(p))
+    assert (k.crews_total, k.crews_served, k.max_lateness_s) == (2, 2, 0)
+    text = format_kpis(p, plan, k)
+    assert "Crews (2 of 2 served" in text
+    assert "seq (2 in sequence): E1 10:00, E3 10:45" in text
