@@ -324,16 +324,6 @@ class Visit:
             return self.crew
         return (CrewMember(self.required_skills, self.duration),) * self.engineers_required
 
-    def offsets(self) -> tuple[tuple[int, int], ...]:
-        """Per member, the least and most seconds its start may follow member 0's: (0, 0)
-        for every member starting together; with a sequence, member i between i x min_gap
-        and i x max_gap (the pairwise gaps are checked too)."""
-        seq = self.crew_timing
-        return tuple(
-            (0, 0) if seq is None else (i * seq.min_gap, i * seq.max_gap)
-            for i in range(self.engineers_required)
-        )
-
     def start_allowed(self, t: int) -> bool:
         """Whether service may start at ``t`` (soft windows allow any time after the last)."""
         if not self.time_windows:
@@ -580,13 +570,6 @@ class Problem:
                 unknown = sorted(set(getattr(v, f)) - eng_ids)
                 if unknown:
                     raise ProblemError(what, f, unknown[0], "is not a known engineer id")
-            if v.engineers_required > len(self.engineers):
-                raise ProblemError(
-                    what,
-                    "engineers_required",
-                    v.engineers_required,
-                    f"is more than the {len(self.engineers)} engineers in the problem",
-                )
             for i, m in enumerate(v.members() if v.crew else ()):
                 if not any(m.skills <= e.skills for e in self.engineers):
                     missing = sorted(
@@ -599,6 +582,13 @@ class Problem:
                         "no engineer holds all of them"
                         + (f" (nobody holds {', '.join(missing)})" if missing else ""),
                     )
+            if v.engineers_required > len(self.engineers):
+                raise ProblemError(
+                    what,
+                    "crew" if v.crew else "engineers_required",
+                    f"{v.engineers_required} members" if v.crew else v.engineers_required,
+                    f"is more than the {len(self.engineers)} engineers in the problem",
+                )
             if v.allowed_engineers and v.engineers_required > len(v.allowed_engineers):
                 raise ProblemError(
                     what,
