@@ -21,6 +21,11 @@ def format_plan(problem: Problem, plan: Plan) -> str:
         f"Plan for {problem.date.isoformat()}: {len(plan.routes)} of {len(problem.engineers)} "
         f"engineers out, {served} stops, {len(plan.unassigned)} visits unassigned"
     )
+    names = {e.id: e.name or e.id for e in problem.engineers}
+    team: dict[str, list[tuple[int, str, int]]] = {}
+    for route in plan.routes:
+        for s in route.stops:
+            team.setdefault(s.visit_id, []).append((s.crew_member, route.engineer_id, s.start))
     for route in plan.routes:
         e = problem.engineer(route.engineer_id)
         lines.append("")
@@ -34,6 +39,13 @@ def format_plan(problem: Problem, plan: Plan) -> str:
             kind = "event" if v.is_event else "visit"
             job = str(v.details.get("job_type", "")) if v.details else ""
             job_text = f"  {job}" if job else ""
+            if v.crew and not v.is_event:
+                mates = ", ".join(
+                    f"{names[eid]} {clock(t)}"
+                    for _, eid, t in sorted(team[v.id])
+                    if eid != route.engineer_id
+                )
+                job_text += f"  [crew member {s.crew_member + 1} of {len(v.crew)}; with {mates}]"
             events.append(
                 (
                     s.start,

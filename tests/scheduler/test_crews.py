@@ -362,3 +362,11 @@ def test_the_kpi_table_reports_crews_served() -> None:
     text = format_kpis(p, plan, k)
     assert "Crews (2 of 2 served" in text
     assert "seq (2 in sequence): E1 10:00, E3 10:45" in text
+
+
+def test_the_plan_text_names_the_crew_mates() -> None:
+    from scheduler.report import format_plan
+
+    text = format_plan(day(), valid_plan())
+    assert "visit seq  (arrive 09:50, priority 3)  [crew member 1 of 2; with E3 10:45]" in text
+    assert "[crew member 2 of 2; with E1 09:00]" in text
