@@ -129,7 +129,7 @@ def read_instance(path: Path) -> Instance:
     locs = (tuple(offices[0]["location"]), *(tuple(p["location"]) for p in data["patients"]))
     if len(dist) != len(patients) + 1:
         raise ValueError(f"{path}: distances have {len(dist)} rows for {len(patients)} patients")
-    return Instance(name, tuple(patients), carers, dist, locs)  # type: ignore[arg-type]
+    return Instance(name, tuple(patients), carers, dist, locs)
 
 
 def read_solution(path: Path) -> dict[str, list[tuple[str, str, float]]]:
@@ -198,7 +198,7 @@ def evaluate(inst: Instance, routes: Routes) -> Evaluation:
         distance += dist[row][0]
     total, worst = 0.0, 0.0
     for p in inst.patients:
-        given = []
+        given: list[tuple[float, str] | None] = []
         for service, _ in p.services:
             got = starts.get((p.id, service), [])
             if len(got) != 1:
@@ -209,10 +209,11 @@ def evaluate(inst: Instance, routes: Routes) -> Evaluation:
             late = max(0.0, got[0][0] - p.late)
             total += late
             worst = max(worst, late)
-        if len(p.services) < 2 or any(g is None for g in given):
+        first, second = given[0], given[-1]
+        if len(p.services) < 2 or first is None or second is None:
             continue
-        a, b = given[0][0], given[1][0]  # type: ignore[index]
-        if given[0][1] == given[1][1]:  # type: ignore[index]
+        a, b = first[0], second[0]
+        if first[1] == second[1]:
             problems.append(f"patient {p.id}: one carer gives both services")
         if p.sync == "simultaneous" and abs(a - b) > TOLERANCE:
             problems.append(f"patient {p.id}: starts {a:.3f} and {b:.3f} are not simultaneous")

@@ -177,9 +177,7 @@ def _staff(ctx: _Context, v: Visit) -> _Staffing:
 def _serviceable(ctx: _Context, v: Visit) -> tuple[str, ...]:
     if v.crew and not v.is_event:
         # Each member's own skills; the search times the crew (members differ in duration).
-        able = {
-            e.id for i in range(len(v.crew)) for e in ctx.problem.qualified_engineers(v, i)
-        }
+        able = {e.id for i in range(len(v.crew)) for e in ctx.problem.qualified_engineers(v, i)}
         return tuple(e.id for e in ctx.problem.engineers if e.id in able)
     if v.is_event:
         return ctx.event_staffing(v).serviceable

@@ -1263,7 +1263,9 @@ def _place_job(
                 continue
             worst = 0
             for u in range(1, _TOP):
-                if top_c[u] > top_c[worst] or (top_c[u] == top_c[worst] and top_t[u] > top_t[worst]):
+                if top_c[u] > top_c[worst] or (
+                    top_c[u] == top_c[worst] and top_t[u] > top_t[worst]
+                ):
                     worst = u
             if total < top_c[worst] or (total == top_c[worst] and t0 < top_t[worst]):
                 top_c[worst], top_t[worst] = total, t0
