@@ -143,7 +143,7 @@ def test_solves_in_a_child_process(database_url: str) -> None:
 
 def test_migrate_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
-    assert migrate(engine) == migrate(engine) == "0003_service_hardening"
+    assert migrate(engine) == migrate(engine) == "0005_crews"
     engine.dispose()
 
 
