@@ -406,6 +406,16 @@ class PlanOptionsIn(_In):
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seeds the search.")
 
+    @model_validator(mode="after")
+    def _engine_prices_every_weight(self) -> PlanOptionsIn:
+        # Refused here, not when the job runs: an accepted plan request must be solvable.
+        if self.engine == "ortools" and self.weights and self.weights.max_lateness_per_second:
+            raise ValueError(
+                "weights.max_lateness_per_second is priced by the compiled engine only: "
+                "use engine 'compiled' or a weight of 0"
+            )
+        return self
+
 
 class PlanIn(_In):
     date: Day
