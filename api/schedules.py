@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.db.models import Engineer, ServiceCentre
 from api.schemas import (
+    CrewMateOut,
     ScheduleBreakOut,
     ScheduleChangeOut,
     ScheduleOut,
@@ -41,6 +42,17 @@ def stop_out(
     return ScheduleStopOut(
         order=order,
         visit_id=stop.visit.id,
+        crew_member=stop.times.crew_member,
+        crew_mates=[
+            CrewMateOut(
+                engineer_id=eid,
+                engineer_name=name,
+                crew_member=member,
+                arrival=day.iso(arrival),
+                start=day.iso(start),
+            )
+            for eid, name, member, arrival, start in stop.mates
+        ],
         kind=VisitKind(stop.visit.kind.value),
         status=visit_status,
         arrival=day.iso(stop.times.arrival),

@@ -207,6 +207,24 @@ class TimeWindowIn(_In):
         return self
 
 
+class CrewMemberIn(_In):
+    """One engineer of a crew: the skills they must hold, their minutes on site."""
+
+    skills: list[Id] = Field(default_factory=list, max_length=50)
+    duration_min: float = Field(gt=0, le=24 * 60)
+
+
+class CrewGapIn(_In):
+    min_gap_min: float = Field(ge=0, le=24 * 60)
+    max_gap_min: float = Field(ge=0, le=24 * 60)
+
+
+class CrewSequenceIn(_In):
+    """Members one after the other, each within the gap after the one before."""
+
+    sequence: CrewGapIn
+
+
 class VisitFields(_In):
     service_centre_id: Id
     date: Day
@@ -214,7 +232,16 @@ class VisitFields(_In):
     lat: Lat
     lon: Lon
     address: LongText = ""
-    duration_min: float = Field(ge=0, le=24 * 60)
+    duration_min: float | None = Field(
+        default=None, ge=0, le=24 * 60, description="Required unless crew is given."
+    )
+    crew: list[CrewMemberIn] | None = Field(
+        default=None,
+        max_length=20,
+        description="One entry per engineer (skills, minutes); replaces engineers_required, "
+        "required_skills and duration_min.",
+    )
+    crew_timing: Literal["together"] | CrewSequenceIn = "together"
     time_windows: list[TimeWindowIn] = Field(default_factory=list, max_length=10)
     soft_windows: bool = False
     required_skills: list[Id] = Field(default_factory=list, max_length=50)
@@ -229,9 +256,44 @@ class VisitFields(_In):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.kind is VisitKind.HOME_SERVICE and self.engineers_required != 1:
+        if self.crew is not None:
+            both = [
+                name
+                for name, given in (
+                    ("duration_min", self.duration_min is not None),
+                    ("engineers_required", self.engineers_required != 1),
+                    ("required_skills", bool(self.required_skills)),
+                )
+                if given
+            ]
+            if both:
+                raise ValueError(
+                    f"crew is given together with {', '.join(both)}: give one form (crew takes "
+                    "the place of engineers_required, required_skills and duration_min)"
+                )
+            if not self.crew:
+                raise ValueError("crew must list at least one member")
+        elif self.duration_min is None:
+            raise ValueError("duration_min is required (or give a crew)")
+        if isinstance(self.crew_timing, CrewSequenceIn):
+            gap = self.crew_timing.sequence
+            if gap.max_gap_min < gap.min_gap_min:
+                raise ValueError(
+                    "crew_timing.sequence.max_gap_min must not be less than min_gap_min"
+                )
+            if len(self.crew or ()) < 2 and self.engineers_required < 2:
+                raise ValueError("crew_timing sequence needs a crew of at least 2 members")
+        if (
+            self.kind is VisitKind.HOME_SERVICE
+            and self.engineers_required != 1
+            and self.crew is None
+        ):
             raise ValueError("engineers_required must be 1 for a home_service visit")
-        if self.kind is VisitKind.COMMUNITY_EVENT and self.duration_min <= 0:
+        if (
+            self.kind is VisitKind.COMMUNITY_EVENT
+            and (self.duration_min or 0) <= 0
+            and not self.crew
+        ):
             raise ValueError("a community_event must last more than 0 minutes")
         spans = sorted((clock_seconds(w.start), clock_seconds(w.end)) for w in self.time_windows)
         for (_, a_end), (b_start, _) in itertools.pairwise(spans):
@@ -259,6 +321,8 @@ class VisitPatch(_In):
     allowed_engineers: list[Id] | None = Field(default=None, max_length=500)
     preferred_engineers: list[Id] | None = Field(default=None, max_length=500)
     engineers_required: int | None = Field(default=None, ge=1, le=100)
+    crew: list[CrewMemberIn] | None = None
+    crew_timing: Literal["together"] | CrewSequenceIn | None = None
     job_type: Name | None = None
     customer_name: Name | None = None
     customer_phone: Name | None = None
@@ -286,6 +350,8 @@ class VisitOut(_Out):
     allowed_engineers: list[str]
     preferred_engineers: list[str]
     engineers_required: int
+    crew: list[dict[str, Any]] | None = None
+    crew_timing: str | dict[str, Any] = "together"
     job_type: str
     customer_name: str
     customer_phone: str
@@ -367,6 +433,16 @@ class PlanOptionsIn(_In):
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seeds the search.")
 
+    @model_validator(mode="after")
+    def _engine_prices_every_weight(self) -> PlanOptionsIn:
+        # Refused here, not when the job runs: an accepted plan request must be solvable.
+        if self.engine == "ortools" and self.weights and self.weights.max_lateness_per_second:
+            raise ValueError(
+                "weights.max_lateness_per_second is priced by the compiled engine only: "
+                "use engine 'compiled' or a weight of 0"
+            )
+        return self
+
 
 class ReplanIn(_In):
     """Plan the rest of a published plan's day from ``at`` (see docs/replanning.md)."""
@@ -444,9 +520,21 @@ class PlanOut(PlanSummaryOut):
 # ------------------------------------------------------------------ engineer schedule
 
 
+class CrewMateOut(BaseModel):
+    engineer_id: str
+    engineer_name: str
+    crew_member: int
+    arrival: str = Field(description="ETA, ISO 8601 with offset.")
+    start: str
+
+
 class ScheduleStopOut(BaseModel):
     order: int = Field(description="1 for the first stop of the day.")
     visit_id: str
+    crew_member: int = Field(default=0, description="Which crew member this engineer is.")
+    crew_mates: list[CrewMateOut] = Field(
+        default_factory=list, description="The other engineers on this visit, when they arrive."
+    )
     kind: VisitKind
     status: VisitStatus
     arrival: str = Field(description="ETA, ISO 8601 with offset.")

@@ -384,7 +384,13 @@ def instance_paths(paths: Sequence[Path]) -> list[Path]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``bench`` options (shared by ``fieldroute bench`` and ``python -m``)."""
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=".vrp files or folders")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help=".vrp files or folders; or HHCRSP .json/.json.gz files or folders",
+    )
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solver run")
     parser.add_argument("--solutions", type=Path, help="write DIR/<solver>/<instance>.sol")
     parser.add_argument(
@@ -421,7 +427,8 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     """``fieldroute bench``: these instances, every solver, the table."""
     bench = sub.add_parser(
         "bench",
-        help="solve VRPLIB VRPTW/SDVRPTW/MDVRPTW instances, validate, compare with the BKS",
+        help="solve VRPLIB VRPTW/SDVRPTW/MDVRPTW or HHCRSP instances, validate, compare with "
+        "the best-known",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -429,7 +436,14 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark the parsed ``args`` describe; print the table. Returns 0."""
+    """Run the benchmark the parsed ``args`` describe; print the table. Returns 0. HHCRSP
+    instances (``.json``/``.json.gz``) go to ``benchmarks.hhcrsp_bench``."""
+    from benchmarks.hhcrsp_bench import is_hhcrsp
+
+    if is_hhcrsp(args.paths):
+        from benchmarks.hhcrsp_bench import run as run_hhcrsp
+
+        return run_hhcrsp(args)
     peers = tuple(p for p in args.peers.split(",") if p)
     unknown = sorted(set(peers) - set(PEERS))
     if unknown:

@@ -55,6 +55,15 @@ def add_generate(sub: Any) -> None:
         metavar="METRES",
         help="every point within this distance of a road node (default 500)",
     )
+    gen.add_argument(
+        "--crews",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="share of home visits served by a crew where the job allows one: a signer with "
+        "the job's engineer together, or an install then a configuration within two hours "
+        "(default 0; the CSV files cannot carry crews, so only problem.json is written)",
+    )
     gen.add_argument("--out", type=Path, required=True, help="directory to write into")
 
 
@@ -66,7 +75,12 @@ def run_generate(args: argparse.Namespace) -> int:
 
     network = load_network(args.network)
     problem = generate_day(
-        network, size=args.size, seed=args.seed, date=args.date, max_snap_m=args.max_snap
+        network,
+        size=args.size,
+        seed=args.seed,
+        date=args.date,
+        max_snap_m=args.max_snap,
+        crews=args.crews,
     )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -75,12 +89,14 @@ def run_generate(args: argparse.Namespace) -> int:
         json.dumps(problem_to_json(problem), indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
-    written = [problem_path, *write_csv(problem, out)]
+    crews = sum(1 for v in problem.visits if v.crew)
+    written = [problem_path, *(write_csv(problem, out) if not crews else ())]
     events = sum(v.is_event for v in problem.visits)
     print(
         f"A {args.size} day on {network.source} (seed {args.seed}, {problem.date}): "
         f"{len(problem.service_centers)} service centre(s), {len(problem.engineers)} engineers, "
-        f"{len(problem.visits) - events} home visits, {events} community event(s)."
+        f"{len(problem.visits) - events} home visits, {events} community event(s)"
+        + (f", {crews} of the visits by a crew (problem.json only)." if crews else ".")
     )
     for path in written:
         print(f"  {path}")

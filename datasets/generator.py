@@ -21,6 +21,7 @@ network's own ``.osm.pbf`` unless given. Data © OpenStreetMap contributors.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import random
@@ -33,6 +34,8 @@ import numpy.typing as npt
 
 from scheduler.domain import (
     Break,
+    CrewMember,
+    CrewSequence,
     Engineer,
     Location,
     Problem,
@@ -546,6 +549,52 @@ class _Generator:
             )
         return out
 
+    def crews(
+        self, visits: Sequence[Visit], engineers: Sequence[Engineer], share: float
+    ) -> list[Visit]:
+        """About ``share`` of the home visits served by a crew: a visit needing a signer
+        with the job's own skill becomes a pair starting together (the job's engineer and a
+        sign-language engineer); an install or set-up becomes the install, then a smart-home
+        configuration of 30 minutes starting 0 to 120 minutes after the install starts."""
+        held = [e.skills for e in engineers]
+        out = []
+        for v in visits:
+            if self.rng.random() >= share:
+                out.append(v)
+                continue
+            job = v.details.get("job_type", "")
+            own = v.required_skills - {SIGN}
+            if SIGN in v.required_skills and own:
+                members = (CrewMember(own, v.duration), CrewMember(frozenset({SIGN}), v.duration))
+                timing = None
+                note = "crew: the job's engineer with a sign-language engineer, together"
+            elif job in ("smart-screen install", "router / mesh set-up"):
+                members = (
+                    CrewMember(own, v.duration),
+                    CrewMember(frozenset({SMART_HOME}), 30 * M),
+                )
+                timing = CrewSequence(0, 120 * M)
+                note = "crew: install, then configuration within two hours"
+            else:
+                out.append(v)
+                continue
+            if not all(any(m.skills <= h for h in held) for m in members):
+                out.append(v)
+                continue
+            details = {**v.details, "crew": note}
+            out.append(
+                dataclasses.replace(
+                    v,
+                    crew=members,
+                    crew_timing=timing,
+                    engineers_required=1,
+                    required_skills=frozenset(),
+                    preferred_engineers=frozenset(),
+                    details=details,
+                )
+            )
+        return out
+
     def _event_places(self, n: int) -> list[Place]:
         """Indoor, named community places first, then outdoor ones, then the tallest
         apartment blocks (a desk in a residential community), then road nodes."""
@@ -606,6 +655,7 @@ def generate_day(
     places: OsmPlaces | None = None,
     timezone: str | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    crews: float = 0.0,
 ) -> Problem:
     """A realistic service day on ``network`` (see the module docstring for its content).
 
@@ -628,6 +678,10 @@ def generate_day(
     timezone
         IANA zone of the problem; by default guessed for the regions this project ships
         (Finland, Liechtenstein, Switzerland, US East), else none (wall-clock times).
+    crews
+        Share (0..1) of home visits served by a crew where the job allows one: a signer
+        with the job's engineer together, or an install then a configuration in sequence
+        (default 0: none; the same seed gives the same day without crews as before).
 
     Raises
     ------
@@ -650,7 +704,13 @@ def generate_day(
     g = _Generator(network, day, seed, places, max_snap_m)
     centres, shares = g.service_centers()
     engineers = g.engineers(centres, shares)
-    visits = g.home_visits(engineers) + g.events(engineers)
+    if not 0.0 <= crews <= 1.0:
+        raise ProblemError("generate_day", "crews", crews, "must be a share in [0, 1]")
+    home = g.home_visits(engineers)
+    events = g.events(engineers)
+    if crews > 0:
+        home = g.crews(home, engineers, crews)
+    visits = home + events
     return Problem(
         date=date,
         timezone=timezone if timezone is not None else g.timezone,

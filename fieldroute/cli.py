@@ -50,7 +50,9 @@ EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bench": ("bench", ("vrplib",)),
 }
 """Command -> (the extra that installs what it imports, the modules checked for it)."""
-BENCH_HELP = "solve VRPLIB VRPTW/SDVRPTW/MDVRPTW instances, validate, compare with the BKS"
+BENCH_HELP = (
+    "solve VRPLIB VRPTW/SDVRPTW/MDVRPTW or HHCRSP instances, validate, compare with the best-known"
+)
 
 
 def _importable(module: str) -> bool:

@@ -182,6 +182,38 @@ class Previous:
 
 
 @dataclass(frozen=True, slots=True)
+class CrewMember:
+    """One engineer of a visit's crew: the skills that engineer must hold and the seconds
+    they spend on site."""
+
+    skills: frozenset[str] = frozenset()
+    duration: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CrewSequence:
+    """Crew members start one after the other: member i+1 starts at least ``min_gap`` and at
+    most ``max_gap`` seconds after member i starts (in crew order)."""
+
+    min_gap: int
+    max_gap: int
+
+    def __post_init__(self) -> None:
+        if self.min_gap < 0:
+            raise ProblemError("crew_timing", "sequence.min_gap", self.min_gap, "must be >= 0")
+        if self.max_gap < self.min_gap:
+            raise ProblemError(
+                "crew_timing",
+                "sequence.max_gap",
+                self.max_gap,
+                f"must not be less than min_gap {self.min_gap}",
+            )
+
+
+MAX_DURATION = 24 * 3600  # the longest a crew member may stay on site (seconds)
+
+
+@dataclass(frozen=True, slots=True)
 class Visit:
     """A home-service visit or a community event.
 
@@ -191,6 +223,13 @@ class Visit:
     ``engineers_required`` engineers must all start together and stay the whole duration.
     ``load`` counts against each serving engineer's ``load_capacity`` (units of the problem's
     choosing: parts, kilograms, 1 per job). ``previous``: where a re-plan found it.
+
+    ``crew``: one member per engineer needed, each with its own skills and duration; when
+    given it sets ``engineers_required`` (its length), ``duration`` (the longest member's) and
+    ``required_skills`` (those every member needs). ``crew_timing``: None (every member
+    starts together) or a ``CrewSequence`` (members one after the other within a gap).
+    ``members()`` gives the crew of any visit (``engineers_required`` identical members
+    without one).
     """
 
     id: str
@@ -208,18 +247,44 @@ class Visit:
     load: int = 0
     details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     previous: Previous | None = None
+    crew: tuple[CrewMember, ...] = ()
+    crew_timing: CrewSequence | None = None
 
     def __post_init__(self) -> None:
         what = f"visit {self.id!r}"
         if not self.id:
             raise ProblemError("visit", "id", self.id, "must be a non-empty string")
+        if self.crew:
+            if self.engineers_required not in (1, len(self.crew)):
+                raise ProblemError(
+                    what,
+                    "engineers_required",
+                    self.engineers_required,
+                    "is given with crew; crew alone says how many engineers",
+                )
+            for i, m in enumerate(self.crew):
+                if not 0 < m.duration <= MAX_DURATION:
+                    raise ProblemError(
+                        what,
+                        f"crew[{i}].duration",
+                        m.duration,
+                        f"must be > 0 and at most {MAX_DURATION} seconds",
+                    )
+            object.__setattr__(self, "engineers_required", len(self.crew))
+            object.__setattr__(self, "duration", max(m.duration for m in self.crew))
+            common = frozenset.intersection(*(m.skills for m in self.crew))
+            object.__setattr__(self, "required_skills", common)
+        if self.crew_timing is not None and self.engineers_required < 2:
+            raise ProblemError(
+                what, "crew_timing", "sequence", "needs a crew of at least 2 members"
+            )
         if self.duration < 0:
             raise ProblemError(what, "duration", self.duration, "must be >= 0 seconds")
         if not 1 <= self.priority <= 5:
             raise ProblemError(what, "priority", self.priority, "must be 1 (most urgent) .. 5")
         if self.engineers_required < 1:
             raise ProblemError(what, "engineers_required", self.engineers_required, "must be >= 1")
-        if self.kind is VisitKind.HOME_SERVICE and self.engineers_required != 1:
+        if self.kind is VisitKind.HOME_SERVICE and self.engineers_required != 1 and not self.crew:
             raise ProblemError(
                 what,
                 "engineers_required",
@@ -247,6 +312,17 @@ class Visit:
     @property
     def is_event(self) -> bool:
         return self.kind is VisitKind.COMMUNITY_EVENT
+
+    @property
+    def is_team(self) -> bool:
+        """Whether several engineers serve it (an event or a crew of 2 or more)."""
+        return self.engineers_required > 1 or self.is_event
+
+    def members(self) -> tuple[CrewMember, ...]:
+        """The crew: one member per engineer needed, in crew order."""
+        if self.crew:
+            return self.crew
+        return (CrewMember(self.required_skills, self.duration),) * self.engineers_required
 
     def start_allowed(self, t: int) -> bool:
         """Whether service may start at ``t`` (soft windows allow any time after the last)."""
@@ -297,6 +373,8 @@ class Weights:
     move_tolerance: int = 900
     broken_promise: int = 0
     drop_planned: int = 0
+    # The largest lateness of any stop of the plan, priced once per second.
+    max_lateness_per_second: int = 0
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -492,11 +570,23 @@ class Problem:
                 unknown = sorted(set(getattr(v, f)) - eng_ids)
                 if unknown:
                     raise ProblemError(what, f, unknown[0], "is not a known engineer id")
+            for i, m in enumerate(v.members() if v.crew else ()):
+                if not any(m.skills <= e.skills for e in self.engineers):
+                    missing = sorted(
+                        m.skills - frozenset().union(*(e.skills for e in self.engineers))
+                    )
+                    raise ProblemError(
+                        what,
+                        f"crew[{i}].skills",
+                        sorted(m.skills),
+                        "no engineer holds all of them"
+                        + (f" (nobody holds {', '.join(missing)})" if missing else ""),
+                    )
             if v.engineers_required > len(self.engineers):
                 raise ProblemError(
                     what,
-                    "engineers_required",
-                    v.engineers_required,
+                    "crew" if v.crew else "engineers_required",
+                    f"{v.engineers_required} members" if v.crew else v.engineers_required,
                     f"is more than the {len(self.engineers)} engineers in the problem",
                 )
             if v.allowed_engineers and v.engineers_required > len(v.allowed_engineers):
@@ -545,13 +635,14 @@ class Problem:
                 return v
         raise KeyError(visit_id)
 
-    def qualified_engineers(self, visit: Visit) -> tuple[Engineer, ...]:
-        """Engineers holding every required skill, allowed to serve ``visit`` and able to
-        carry its load."""
+    def qualified_engineers(self, visit: Visit, member: int | None = None) -> tuple[Engineer, ...]:
+        """Engineers holding every required skill (of crew ``member`` when given; of every
+        member otherwise), allowed to serve ``visit`` and able to carry its load."""
+        skills = visit.required_skills if member is None else visit.members()[member].skills
         return tuple(
             e
             for e in self.engineers
-            if visit.required_skills <= e.skills
+            if skills <= e.skills
             and (not visit.allowed_engineers or e.id in visit.allowed_engineers)
             and (e.load_capacity is None or visit.load <= e.load_capacity)
         )
@@ -559,12 +650,14 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Stop:
-    """An engineer at a visit: ``arrival`` on site, service ``start`` and ``end`` (seconds)."""
+    """An engineer at a visit: ``arrival`` on site, service ``start`` and ``end`` (seconds);
+    ``crew_member``: which member of the visit's crew (0-based, crew order)."""
 
     visit_id: str
     arrival: int
     start: int
     end: int
+    crew_member: int = 0
 
 
 @dataclass(frozen=True, slots=True)

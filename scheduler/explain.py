@@ -4,7 +4,9 @@
 * ``OUTSIDE_ALL_SHIFTS``: a home visit no qualified engineer could serve even with nothing
   else to do, within shift + overtime (and their breaks).
 * ``EVENT_UNDERSTAFFED``: an event needing ``k`` engineers together, but fewer than ``k`` are
-  qualified or fewer than ``k`` could be there at one common start.
+  qualified or fewer than ``k`` could be there at one common start; or a crew with a member
+  (named in the message) no allowed engineer is qualified for, or that no engineer is left
+  for once the other members are staffed.
 * ``CAPACITY``: the visit fits an otherwise empty route, just not this plan; the message names
   the engineer closest to having room and how much more room (seconds) they would need.
 
@@ -173,6 +175,10 @@ def _staff(ctx: _Context, v: Visit) -> _Staffing:
 
 
 def _serviceable(ctx: _Context, v: Visit) -> tuple[str, ...]:
+    if v.crew and not v.is_event:
+        # Each member's own skills; the search times the crew (members differ in duration).
+        able = {e.id for i in range(len(v.crew)) for e in ctx.problem.qualified_engineers(v, i)}
+        return tuple(e.id for e in ctx.problem.engineers if e.id in able)
     if v.is_event:
         return ctx.event_staffing(v).serviceable
     return tuple(e.id for e in ctx.problem.qualified_engineers(v) if ctx.fits_alone(e, v))
@@ -181,8 +187,48 @@ def _serviceable(ctx: _Context, v: Visit) -> tuple[str, ...]:
 # --- static reasons -----------------------------------------------------------------------
 
 
+def _crew_reason(ctx: _Context, v: Visit) -> Unassigned | None:
+    """A crew that cannot be staffed: a member no engineer is qualified for, or too few
+    distinct engineers for its members together (EVENT_UNDERSTAFFED, naming the member)."""
+    pools = [ctx.problem.qualified_engineers(v, i) for i in range(len(v.crew))]
+    for i, pool in enumerate(pools):
+        if not pool:
+            m = v.crew[i]
+            skills = ", ".join(sorted(m.skills)) or "no skills"
+            return Unassigned(
+                v.id,
+                Reason.EVENT_UNDERSTAFFED,
+                f"crew member {i} ({skills}, {_minutes(m.duration)}) cannot be staffed: no "
+                "allowed engineer holds those skills",
+            )
+    taken: dict[str, int] = {}
+
+    def assign(i: int, seen: set[str]) -> bool:  # Kuhn's augmenting path
+        for e in pools[i]:
+            if e.id in seen:
+                continue
+            seen.add(e.id)
+            if e.id not in taken or assign(taken[e.id], seen):
+                taken[e.id] = i
+                return True
+        return False
+
+    for i in range(len(pools)):
+        if not assign(i, set()):
+            return Unassigned(
+                v.id,
+                Reason.EVENT_UNDERSTAFFED,
+                f"crew member {i} cannot be staffed: its {len(pools[i])} qualified engineer(s) "
+                f"are all needed by the other members ({len(v.crew)} different engineers "
+                "needed)",
+            )
+    return None
+
+
 def _static_reason(ctx: _Context, v: Visit) -> Unassigned | None:
     problem = ctx.problem
+    if v.crew and not v.is_event:
+        return _crew_reason(ctx, v)
     qualified = problem.qualified_engineers(v)
     if not qualified:
         return Unassigned(v.id, Reason.NO_QUALIFIED_ENGINEER, _no_qualified_message(problem, v))
@@ -283,7 +329,7 @@ class _Plans:
             stops = route.stops if route is not None else ()
             visits = self.ctx.visits
             order = [visits[s.visit_id] for s in stops]
-            fixed = {s.visit_id: s.start for s in stops if visits[s.visit_id].is_event}
+            fixed = {s.visit_id: s.start for s in stops if visits[s.visit_id].is_team}
             timer = InsertionTimer(e, order, self.ctx.matrix, self.ctx.loc, fixed_starts=fixed)
             self.timers[e.id] = (timer, [s.start for s in stops])
         return self.timers[e.id]

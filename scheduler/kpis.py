@@ -67,6 +67,7 @@ class ObjectiveBreakdown:
     balance: int
     total: int
     churn: int = 0
+    max_lateness: int = 0
 
     def __getitem__(self, term: str) -> int:
         """``breakdown["travel"]``: a term by name, as in the plan file's ``objective``."""
@@ -99,6 +100,9 @@ class Kpis:
     lateness_s: int
     engineers: tuple[EngineerKpis, ...]
     objective: ObjectiveBreakdown
+    max_lateness_s: int = 0  # the largest lateness of one stop
+    crews_total: int = 0  # visits of a crew of 2 or more that is not an event
+    crews_served: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (plain dicts and lists; the shape of the plan file's ``kpis``)."""
@@ -120,6 +124,9 @@ class Kpis:
             "wait_time_s": self.wait_time_s,
             "overtime_s": self.overtime_s,
             "lateness_s": self.lateness_s,
+            "max_lateness_s": self.max_lateness_s,
+            "crews_total": self.crews_total,
+            "crews_served": self.crews_served,
             "engineers": [
                 {
                     "engineer_id": e.engineer_id,
@@ -142,6 +149,7 @@ class Kpis:
                 "non_preferred": self.objective.non_preferred,
                 "balance": self.objective.balance,
                 "churn": self.objective.churn,
+                "max_lateness": self.objective.max_lateness,
                 "total": self.objective.total,
             },
         }
@@ -217,6 +225,7 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
     unassigned_by_priority = Counter(str(visits[u.visit_id].priority) for u in plan.unassigned)
     unassigned_by_reason = Counter(u.reason.value for u in plan.unassigned)
     events = [v for v in problem.visits if v.is_event]
+    crews = [v for v in problem.visits if v.engineers_required > 1 and not v.is_event]
     held = sum(1 for v in events if v.id in starts)
 
     travel = sum(k.travel_s for k in per_engineer)
@@ -234,6 +243,7 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
         "non_preferred": priced.non_preferred,
         "balance": priced.balance,
         "churn": priced.churn,
+        "max_lateness": priced.max_lateness,
     }
     return Kpis(
         visits_total=len(problem.visits),
@@ -255,4 +265,13 @@ def compute_kpis(problem: Problem, plan: Plan, matrix: Matrix) -> Kpis:
         lateness_s=late_s,
         engineers=per_engineer,
         objective=ObjectiveBreakdown(**terms, total=sum(terms.values())),
+        max_lateness_s=max(
+            (
+                route_terms(engineers[r.engineer_id], r, visits, matrix, index).max_late_s
+                for r in plan.routes
+            ),
+            default=0,
+        ),
+        crews_total=len(crews),
+        crews_served=sum(1 for v in crews if v.id in starts),
     )

@@ -17,6 +17,8 @@ A plan's total is, in cost units (one unit is one second of driving at the defau
   ``move_tolerance`` after its previous start ``move_per_second``; per stop starting after
   the window the customer was told ``broken_promise``; per such visit left out
   ``drop_planned``;
+* ``max_lateness``: ``max_lateness_per_second`` x the largest lateness (seconds) of any stop
+  of a visit with soft windows in the plan, priced once (customers remember the worst delay);
 * ``dropped``: for each visit left out, ``drop_base`` x its *penalty units*.
 
 Penalty units make priorities strict at any size. With ``N_q`` the visit-units of priority
@@ -50,6 +52,7 @@ TERMS = (
     "non_preferred",
     "balance",
     "churn",
+    "max_lateness",
     "dropped",
 )
 
@@ -89,6 +92,7 @@ class Breakdown:
     balance: int
     dropped: int
     churn: int = 0
+    max_lateness: int = 0
 
     @property
     def routing(self) -> int:
@@ -101,6 +105,7 @@ class Breakdown:
             + self.non_preferred
             + self.balance
             + self.churn
+            + self.max_lateness
         )
 
     @property
@@ -125,6 +130,7 @@ class RouteTerms:
     late_s: int
     non_preferred_stops: int
     churn_cost: int = 0
+    max_late_s: int = 0  # the largest lateness of one stop
 
     @property
     def busy_s(self) -> int:
@@ -168,10 +174,12 @@ def route_terms(
     late_s = 0
     late_cost = 0
     non_preferred = 0
+    worst = 0
     for s in route.stops:
         v = visits[s.visit_id]
         if v.soft_windows:
             seconds = v.lateness(s.start)
+            worst = max(worst, seconds)
             late_s += seconds
             late_cost += v.lateness_cost * seconds
         if v.preferred_engineers and engineer.id not in v.preferred_engineers:
@@ -189,6 +197,7 @@ def route_terms(
         late_s=late_s,
         non_preferred_stops=non_preferred,
         churn_cost=churn,
+        max_late_s=worst,
     )
 
 
@@ -200,7 +209,8 @@ def route_cost(
     location_index: Mapping[str, int],
     weights: Weights,
 ) -> int:
-    """What one route adds to the objective but for the balance term (cost units): driving,
+    """What one route adds to the objective but for the balance and maximum lateness terms
+    (cost units): driving,
     overtime, lateness, non-preferred stops, churn and the fixed cost (0 without stops)."""
     if not route.stops:
         return 0
@@ -247,5 +257,7 @@ def price(
         balance=weights.balance_per_second * max((t.busy_s for t in terms), default=0),
         churn=sum(t.churn_cost for t in terms)
         + weights.drop_planned * sum(1 for vid in dropped if visits[vid].previous is not None),
+        max_lateness=weights.max_lateness_per_second
+        * max((t.max_late_s for t in terms), default=0),
         dropped=sum(drop_penalty(visits[vid], radices, weights) for vid in dropped),
     )

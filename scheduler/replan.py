@@ -91,6 +91,7 @@ def replan_problem(
     by_id = {v.id: v for v in problem.visits}
     locations = list(problem.locations)
     engineers: list[Engineer] = []
+    team_heading: dict[str, set[str]] = {}
     for e in problem.engineers:
         es = state.engineer(e.id)
         if es.off_from is not None and es.off_from <= at:
@@ -131,11 +132,17 @@ def replan_problem(
             if b.latest_end > ready and not any(lo >= b.earliest_start and hi <= b.latest_end
                                                 for lo, hi in taken)
         )  # fmt: skip
-        en_route = [
+        heading = [
             s.visit_id
             for s in stops
             if state.visit(s.visit_id).status is VisitStatus.EN_ROUTE and s.visit_id in by_id
         ]
+        # A visit for several engineers (an event, a crew) cannot be one engineer's locked
+        # next stop; it stays with the engineers heading there instead (below).
+        en_route = [vid for vid in heading if by_id[vid].engineers_required == 1]
+        for vid in heading:
+            if by_id[vid].engineers_required > 1:
+                team_heading.setdefault(vid, set()).add(e.id)
         engineers.append(
             dataclasses.replace(
                 e,
@@ -166,6 +173,12 @@ def replan_problem(
             continue  # only an engineer who is off today may serve it
         if v.id in locked:
             allowed = frozenset({locked[v.id]})
+        elif v.id in team_heading:
+            # Held at all, it is held by those already on their way (and others if they
+            # are too few), as a single engineer keeps the stop they drive to.
+            on_way = team_heading[v.id] & staying
+            if len(on_way) >= v.engineers_required:
+                allowed = frozenset(on_way)
         visits.append(
             dataclasses.replace(
                 v,

@@ -21,6 +21,11 @@ def format_plan(problem: Problem, plan: Plan) -> str:
         f"Plan for {problem.date.isoformat()}: {len(plan.routes)} of {len(problem.engineers)} "
         f"engineers out, {served} stops, {len(plan.unassigned)} visits unassigned"
     )
+    names = {e.id: e.name or e.id for e in problem.engineers}
+    team: dict[str, list[tuple[int, str, int]]] = {}
+    for route in plan.routes:
+        for s in route.stops:
+            team.setdefault(s.visit_id, []).append((s.crew_member, route.engineer_id, s.start))
     for route in plan.routes:
         e = problem.engineer(route.engineer_id)
         lines.append("")
@@ -34,6 +39,13 @@ def format_plan(problem: Problem, plan: Plan) -> str:
             kind = "event" if v.is_event else "visit"
             job = str(v.details.get("job_type", "")) if v.details else ""
             job_text = f"  {job}" if job else ""
+            if v.crew and not v.is_event:
+                mates = ", ".join(
+                    f"{names[eid]} {clock(t)}"
+                    for _, eid, t in sorted(team[v.id])
+                    if eid != route.engineer_id
+                )
+                job_text += f"  [crew member {s.crew_member + 1} of {len(v.crew)}; with {mates}]"
             events.append(
                 (
                     s.start,
@@ -143,4 +155,22 @@ def format_kpis(problem: Problem, plan: Plan, kpis: Kpis) -> str:
                 )
             else:
                 lines.append(f"  {label}: not held (0/{v.engineers_required} engineers)")
+    if kpis.crews_total:
+        lines.append("")
+        lines.append(
+            f"Crews ({kpis.crews_served} of {kpis.crews_total} served; worst lateness "
+            f"{_hours(kpis.max_lateness_s)})"
+        )
+        members: dict[str, list[tuple[int, str, int]]] = {}
+        for r in plan.routes:
+            for s in r.stops:
+                members.setdefault(s.visit_id, []).append(
+                    (s.crew_member, names[r.engineer_id], s.start)
+                )
+        for v in problem.visits:
+            if v.crew and not v.is_event:
+                got = sorted(members.get(v.id, []))
+                how = "together" if v.crew_timing is None else "in sequence"
+                text = ", ".join(f"{name} {clock(t)}" for _, name, t in got) or "not served"
+                lines.append(f"  {v.id} ({len(v.crew)} {how}): {text}")
     return "\n".join(lines)

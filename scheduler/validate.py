@@ -7,6 +7,7 @@ problem's date; messages show them as ``HH:MM:SS`` and durations as ``1 h 5 min 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ class Code(StrEnum):
     DUPLICATE = "DUPLICATE"
     EVENT_STAFFING = "EVENT_STAFFING"
     EVENT_SIMULTANEITY = "EVENT_SIMULTANEITY"
+    CREW_MEMBER = "CREW_MEMBER"
+    CREW_SEQUENCE = "CREW_SEQUENCE"
     MISSING = "MISSING"
     SERVED_AND_UNASSIGNED = "SERVED_AND_UNASSIGNED"
     UNKNOWN_VISIT = "UNKNOWN_VISIT"
@@ -280,13 +283,24 @@ class _Checker:
         def add(code: Code, message: str) -> None:
             out.append(_v(code, message, engineer_id=e.id, visit_id=visit.id))
 
-        if stop.end != stop.start + visit.duration:
+        members = visit.members()
+        if not 0 <= stop.crew_member < len(members):
+            add(
+                Code.CREW_MEMBER,
+                f"{who} serves {what} as crew member {stop.crew_member}, but its crew has "
+                f"members 0..{len(members) - 1}",
+            )
+            return out
+        member = members[stop.crew_member]
+        if visit.crew:
+            what = f"{what} (crew member {stop.crew_member})"
+        if stop.end != stop.start + member.duration:
             add(
                 Code.TIMING,
                 f"{who} serves {what} {_span(stop.start, stop.end)} "
                 f"({format_duration(stop.end - stop.start)}) but it lasts "
-                f"{format_duration(visit.duration)}, so it must end at "
-                f"{format_hms(stop.start + visit.duration)}",
+                f"{format_duration(member.duration)}, so it must end at "
+                f"{format_hms(stop.start + member.duration)}",
             )
         if stop.arrival > stop.start:
             add(
@@ -301,7 +315,7 @@ class _Checker:
                 f"{who} starts {what} at {format_hms(stop.start)}, "
                 f"{_window_miss(visit, stop.start)}",
             )
-        missing = visit.required_skills - e.skills
+        missing = member.skills - e.skills
         if missing:
             add(
                 Code.SKILL,
@@ -460,7 +474,7 @@ class _Checker:
             entries = served[visit.id]
             what = f"visit {visit.id!r}"
             by = ", ".join(f"{eid!r} at {format_hms(s.start)}" for eid, s in entries)
-            if visit.is_event:
+            if visit.is_team:
                 out.extend(_event(visit, entries, by))
             elif len(entries) > 1:
                 out.append(
@@ -500,11 +514,12 @@ class _Checker:
 
 
 def _event(visit: Visit, entries: list[tuple[str, Stop]], by: str) -> list[Violation]:
-    """An event is either not held, or held by exactly k distinct engineers starting together."""
+    """A team visit (an event or a crew) is either not served, or served by exactly k
+    distinct engineers, one per crew member, starting together or in its sequence."""
     if not entries:
         return []
     out: list[Violation] = []
-    what = f"event {visit.id!r}"
+    what = f"{'event' if visit.is_event else 'visit'} {visit.id!r}"
     k = visit.engineers_required
     distinct = {eid for eid, _ in entries}
     if len(entries) != k or len(distinct) != len(entries):
@@ -516,6 +531,36 @@ def _event(visit: Visit, entries: list[tuple[str, Stop]], by: str) -> list[Viola
                 visit_id=visit.id,
             )
         )
+    if visit.crew:
+        got = sorted(s.crew_member for _, s in entries)
+        if got != list(range(len(entries))) and len(entries) == k:
+            out.append(
+                _v(
+                    Code.CREW_MEMBER,
+                    f"{what} needs one engineer per crew member 0..{k - 1} but has members "
+                    f"{got}: {by}",
+                    visit_id=visit.id,
+                )
+            )
+    seq = visit.crew_timing
+    if seq is not None:
+        key = (lambda x: x[1].crew_member) if visit.crew else (lambda x: x[1].start)
+        ordered = sorted(entries, key=key)
+        for (ea, a), (eb, b) in itertools.pairwise(ordered):
+            gap = b.start - a.start
+            if not seq.min_gap <= gap <= seq.max_gap:
+                out.append(
+                    _v(
+                        Code.CREW_SEQUENCE,
+                        f"{what}: crew member {b.crew_member} ({eb!r}) starts at "
+                        f"{format_hms(b.start)}, {format_duration(abs(gap))} "
+                        f"{'after' if gap >= 0 else 'before'} member {a.crew_member} ({ea!r}) "
+                        f"at {format_hms(a.start)}; it must start "
+                        f"{format_duration(seq.min_gap)} to {format_duration(seq.max_gap)} after",
+                        visit_id=visit.id,
+                    )
+                )
+        return out
     starts = [s.start for _, s in entries]
     if min(starts) != max(starts):
         out.append(

@@ -108,6 +108,10 @@ class Visit(Base):
     allowed_engineers: Mapped[list[Any]] = mapped_column(default=list)
     preferred_engineers: Mapped[list[Any]] = mapped_column(default=list)
     engineers_required: Mapped[int] = mapped_column(Integer, default=1)
+    # A crew (issue 18): [{"skills": [...], "duration_min": N}, ...] or None; its timing
+    # "together" or {"sequence": {"min_gap_min": a, "max_gap_min": b}}.
+    crew: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=None)
+    crew_timing: Mapped[Any] = mapped_column(JSON, nullable=False, default="together")
     job_type: Mapped[str] = mapped_column(String(200), default="")
     customer_name: Mapped[str] = mapped_column(String(200), default="")
     customer_phone: Mapped[str] = mapped_column(String(64), default="")

@@ -57,7 +57,23 @@ def visit_out(row: Visit) -> VisitOut:
 
 
 def visit_fields(row: Visit) -> dict[str, object]:
-    return {name: getattr(row, name) for name in VisitFields.model_fields if hasattr(row, name)}
+    """The stored fields as sent; a crew visit's derived duration, size and skills left out
+    (crew takes their place)."""
+    out = {name: getattr(row, name) for name in VisitFields.model_fields if hasattr(row, name)}
+    if row.crew is not None:
+        out.update(duration_min=None, engineers_required=1, required_skills=[])
+    return out
+
+
+def stored_values(body: VisitFields) -> dict[str, object]:
+    """The row's values for ``body``: a crew's size, longest minutes and common skills."""
+    values = body.model_dump(mode="json")
+    values["date"] = body.date
+    if body.crew is not None:
+        values["engineers_required"] = len(body.crew)
+        values["duration_min"] = max(m.duration_min for m in body.crew)
+        values["required_skills"] = sorted(set.intersection(*(set(m.skills) for m in body.crew)))
+    return values
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -68,9 +84,7 @@ def create_visit(
     if session.get(Visit, body.id) is not None:
         raise conflict(f"visit {body.id!r} already exists")
     check_centre_exists(session, body.service_centre_id)
-    values = body.model_dump(mode="json")
-    values["date"] = body.date
-    row = Visit(**values)
+    row = Visit(**stored_values(body))
     session.add(row)
     audit.record(session, actor(principal), "create", "visit", row.id)
     session.commit()
@@ -154,8 +168,7 @@ def update_visit(
     merged = patched(VisitFields, visit_fields(row), body)
     if merged.service_centre_id != row.service_centre_id:
         check_centre_exists(session, merged.service_centre_id)
-    values = merged.model_dump(mode="json")
-    values["date"] = merged.date
+    values = stored_values(merged)
     changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
     for key, value in values.items():
         setattr(row, key, value)

@@ -21,6 +21,8 @@ from api.db.models import Engineer, ServiceCentre, Visit
 from api.schemas import PlanOptionsIn
 from scheduler.domain import (
     Break,
+    CrewMember,
+    CrewSequence,
     Location,
     Problem,
     SearchParams,
@@ -190,6 +192,18 @@ def visit_from_row(row: Visit, clock: DayClock) -> DomainVisit:
         preferred_engineers=frozenset(row.preferred_engineers),
         engineers_required=row.engineers_required,
         details=details.as_details(where),
+        crew=tuple(
+            CrewMember(frozenset(m["skills"]), minutes_to_seconds(m["duration_min"]))
+            for m in row.crew or ()
+        ),
+        crew_timing=(
+            CrewSequence(
+                minutes_to_seconds(row.crew_timing["sequence"]["min_gap_min"]),
+                minutes_to_seconds(row.crew_timing["sequence"]["max_gap_min"]),
+            )
+            if isinstance(row.crew_timing, dict)
+            else None
+        ),
     )
 
 

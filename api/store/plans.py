@@ -217,6 +217,8 @@ class ScheduledStop:
     location: Location
     times: Stop
     travel_from_previous_s: int
+    # The other engineers on a team visit: (id, name, crew member, arrival, start).
+    mates: tuple[tuple[str, str, int, int, int], ...] = ()
 
     @property
     def details(self) -> VisitDetails:
@@ -268,12 +270,25 @@ class SolvedPlan:
         stored = next(r for r in self.file.routes if r.engineer_id == engineer_id)
         locations = {x.id: x for x in self.problem.locations}
         visits = {v.id: v for v in self.problem.visits}
+        names = {e.id: e.name for e in self.problem.engineers}
+        team: dict[str, list[tuple[str, str, int, int, int]]] = {}
+        for r in self.plan.routes:
+            for s in r.stops:
+                if visits[s.visit_id].is_team and r.engineer_id != engineer_id:
+                    team.setdefault(s.visit_id, []).append(
+                        (r.engineer_id, names.get(r.engineer_id, ""), s.crew_member, s.arrival,
+                         s.start)
+                    )  # fmt: skip
         stops = []
         for times, written in zip(route.stops, stored.stops, strict=True):
             visit = visits[times.visit_id]
             stops.append(
                 ScheduledStop(
-                    visit, locations[visit.location], times, written.travel_from_previous_s
+                    visit,
+                    locations[visit.location],
+                    times,
+                    written.travel_from_previous_s,
+                    tuple(team.get(visit.id, ())),
                 )
             )
         return EngineerDay(

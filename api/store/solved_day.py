@@ -98,6 +98,21 @@ def _add_rows(session: Session, problem: Problem, served_by: dict[str, str]) -> 
                 allowed_engineers=sorted(v.allowed_engineers),
                 preferred_engineers=sorted(v.preferred_engineers),
                 engineers_required=v.engineers_required,
+                crew=[
+                    {"skills": sorted(m.skills), "duration_min": seconds_to_minutes(m.duration)}
+                    for m in v.crew
+                ]
+                or None,
+                crew_timing=(
+                    {
+                        "sequence": {
+                            "min_gap_min": seconds_to_minutes(v.crew_timing.min_gap),
+                            "max_gap_min": seconds_to_minutes(v.crew_timing.max_gap),
+                        }
+                    }
+                    if v.crew_timing is not None
+                    else "together"
+                ),
                 job_type=details.job_type if not v.is_event else (title or details.job_type),
                 customer_name=details.customer_name or venue,
                 customer_phone=details.customer_phone,

@@ -1025,7 +1025,8 @@ def write_csv(problem: Problem, directory: str | os.PathLike[str]) -> list[Path]
     Raises
     ------
     ProblemError
-        If the problem has a travel-time matrix (the CSV formats cannot carry it).
+        If the problem has a travel-time matrix or a crew (the CSV formats cannot carry
+        them).
     """
     if problem.travel_time_matrix is not None:
         raise ProblemError(
@@ -1033,6 +1034,14 @@ def write_csv(problem: Problem, directory: str | os.PathLike[str]) -> list[Path]
             "travel_time_matrix",
             "given",
             "the CSV formats carry no travel-time matrix: save the problem JSON to keep it",
+        )
+    crews = [v.id for v in problem.visits if v.crew]
+    if crews:
+        raise ProblemError(
+            f"visit {crews[0]!r}",
+            "crew",
+            "given",
+            "the CSV formats carry no crews yet: save the problem JSON to keep them",
         )
     doc = problem_to_json(problem)
     where = {x["id"]: x for x in doc["locations"]}

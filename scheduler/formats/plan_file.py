@@ -43,14 +43,31 @@ __all__ = ["PlanFile", "plan_from_json", "plan_to_json"]
 # --------------------------------------------------------------------------------------------
 
 
+class CrewMateOut(StrictModel):
+    """Another engineer of the same visit: who, which crew member, and when they start."""
+
+    engineer_id: Id
+    crew_member: int = Field(ge=0)
+    arrival: IsoTime
+    start: IsoTime
+
+
 class StopOut(StrictModel):
     """An engineer at a visit: arrival on site, service start and end."""
 
     visit_id: Id
+    crew_member: int = Field(
+        default=0, ge=0, description="Which member of the visit's crew (0-based, crew order)."
+    )
     location: str = ""
     arrival: IsoTime
     start: IsoTime
     end: IsoTime
+    crew_mates: list[CrewMateOut] = Field(
+        default_factory=list,
+        description="The other engineers of a team visit and when they arrive and start "
+        "(derived; ignored when read).",
+    )
     travel_from_previous_s: int = Field(default=0, description="Seconds of driving to here.")
     wait_s: int = Field(default=0, description="Seconds on site before service starts.")
     details: dict[str, Any] = Field(default_factory=dict)
@@ -120,6 +137,7 @@ class ObjectiveOut(StrictModel):
     non_preferred: int
     balance: int
     churn: int = Field(default=0, description="Changes a re-plan made to the plan it replaced.")
+    max_lateness: int = Field(default=0, description="The largest lateness of one stop, priced.")
     total: int
 
 
@@ -141,6 +159,9 @@ class KpisOut(StrictModel):
     wait_time_s: int
     overtime_s: int
     lateness_s: int
+    max_lateness_s: int = Field(default=0, description="The largest lateness of one stop.")
+    crews_total: int = Field(default=0, description="Visits of a crew of 2 or more, not events.")
+    crews_served: int = 0
     engineers: list[EngineerKpisOut]
     objective: ObjectiveOut
 
@@ -206,6 +227,11 @@ def plan_to_json(
     index = problem.location_index()
     engineers = {e.id: e for e in problem.engineers}
     visits = {v.id: v for v in problem.visits}
+    team: dict[str, list[tuple[str, Stop]]] = {}
+    for r in plan.routes:
+        for s in r.stops:
+            if visits[s.visit_id].is_team:
+                team.setdefault(s.visit_id, []).append((r.engineer_id, s))
     routes = []
     for r in plan.routes:
         engineer = engineers[r.engineer_id]
@@ -213,9 +239,21 @@ def plan_to_json(
         stops = []
         for s in r.stops:
             visit = visits[s.visit_id]
+            mates = [
+                CrewMateOut(
+                    engineer_id=eid,
+                    crew_member=m.crew_member,
+                    arrival=clock.iso(m.arrival),
+                    start=clock.iso(m.start),
+                )
+                for eid, m in team.get(s.visit_id, ())
+                if eid != r.engineer_id
+            ]
             stops.append(
                 StopOut(
                     visit_id=s.visit_id,
+                    crew_member=s.crew_member,
+                    crew_mates=mates,
                     location=visit.location,
                     arrival=clock.iso(s.arrival),
                     start=clock.iso(s.start),
@@ -314,6 +352,7 @@ def plan_from_json(problem: Problem, text: str) -> Plan:
                     seconds((*sat, "arrival"), s.arrival),
                     seconds((*sat, "start"), s.start),
                     seconds((*sat, "end"), s.end),
+                    s.crew_member,
                 )
             )
         breaks = tuple(

@@ -31,6 +31,8 @@ from pydantic import ConfigDict, Field
 
 from scheduler.domain import (
     Break,
+    CrewMember,
+    CrewSequence,
     Engineer,
     Location,
     Previous,
@@ -167,13 +169,47 @@ class PreviousFile(StrictModel):
     )
 
 
+class CrewMemberFile(StrictModel):
+    """One engineer of a crew: the skills that engineer must hold and the minutes on site."""
+
+    skills: list[Id] = Field(default_factory=list)
+    duration_min: float = Field(
+        gt=0, le=24 * 60, description="Minutes on site (more than 0, at most 24 hours)."
+    )
+
+
+class GapFile(StrictModel):
+    min_gap_min: float = Field(ge=0, le=MAX_MINUTES, description="Minutes.")
+    max_gap_min: float = Field(ge=0, le=MAX_MINUTES, description="Minutes.")
+
+
+class SequenceFile(StrictModel):
+    """Members one after the other: member i+1 starts between min_gap_min and max_gap_min
+    minutes after member i starts."""
+
+    sequence: GapFile
+
+
 class VisitFile(StrictModel):
-    """A home-service visit or a community event (``engineers_required`` engineers)."""
+    """A home-service visit or a community event (``engineers_required`` engineers), or a
+    visit served by a ``crew`` of engineers with their own skills and durations."""
 
     id: EntityId
     kind: Literal["home_service", "community_event"] = "home_service"
     location: Id = Field(description="A location id.")
-    duration_min: Minutes
+    duration_min: Minutes | None = Field(
+        default=None, description="Minutes on site; required unless crew is given."
+    )
+    crew: list[CrewMemberFile] | None = Field(
+        default=None,
+        description="One entry per engineer needed (its skills and minutes on site); takes "
+        "the place of engineers_required, required_skills and duration_min.",
+    )
+    crew_timing: Literal["together"] | SequenceFile = Field(
+        default="together",
+        description="'together': every member starts at one moment; {'sequence': {min_gap_min, "
+        "max_gap_min}}: each member starts within that gap after the one before (crew order).",
+    )
     time_windows: list[TimeWindowFile] = Field(
         default_factory=list, description="Windows for the start of service; none = any time."
     )
@@ -240,6 +276,11 @@ class WeightsFile(StrictModel):
         default=_DEFAULT_WEIGHTS.drop_planned,
         ge=0,
         description="Re-planning: per visit planned before and left out now.",
+    )
+    max_lateness_per_second: int = Field(
+        default=_DEFAULT_WEIGHTS.max_lateness_per_second,
+        ge=0,
+        description="Per second of the largest lateness of any stop in the plan, priced once.",
     )
 
 
@@ -400,7 +441,59 @@ class _Mapper:
             },
         )
 
+    def crew(
+        self, label: str, v: VisitFile
+    ) -> tuple[tuple[CrewMember, ...], CrewSequence | None] | None:
+        """The crew and its timing, or None with every fault recorded against ``label``."""
+        if v.crew is None:
+            if v.duration_min is None:
+                self.errors.append(
+                    f"{label}.duration_min = None: must be a number (or give a crew)"
+                )
+                return None
+            if v.crew_timing != "together" and v.engineers_required < 2:
+                self.errors.append(
+                    f"{label}.crew_timing: a sequence needs a crew or engineers_required >= 2"
+                )
+                return None
+            return (), self.sequence(label, v)
+        both = sorted(
+            f for f in ("engineers_required", "required_skills", "duration_min")
+            if f in v.model_fields_set
+        )  # fmt: skip
+        if both:
+            self.errors.append(
+                f"{label}: crew is given together with {', '.join(both)}; give one form "
+                "(crew takes the place of engineers_required, required_skills and duration_min)"
+            )
+            return None
+        if not v.crew:
+            self.errors.append(f"{label}.crew = []: must list at least one member")
+            return None
+        members = tuple(
+            CrewMember(frozenset(m.skills), minutes_to_seconds(m.duration_min)) for m in v.crew
+        )
+        return members, self.sequence(label, v)
+
+    def sequence(self, label: str, v: VisitFile) -> CrewSequence | None:
+        if not isinstance(v.crew_timing, SequenceFile):
+            return None
+        gap = v.crew_timing.sequence
+        if gap.max_gap_min < gap.min_gap_min:
+            self.errors.append(
+                f"{label}.crew_timing.sequence.max_gap_min = {plain_number(gap.max_gap_min)}: "
+                f"must not be less than min_gap_min {plain_number(gap.min_gap_min)}"
+            )
+            return None
+        return CrewSequence(
+            minutes_to_seconds(gap.min_gap_min), minutes_to_seconds(gap.max_gap_min)
+        )
+
     def visit(self, label: str, v: VisitFile) -> Visit | None:
+        staffing = self.crew(label, v)
+        if staffing is None or (isinstance(v.crew_timing, SequenceFile) and staffing[1] is None):
+            return None
+        crew, timing = staffing
         windows = [
             self.window(f"{label}.time_windows[{i}]", w) for i, w in enumerate(v.time_windows)
         ]
@@ -422,7 +515,7 @@ class _Mapper:
             lambda: Visit(
                 id=v.id,
                 location=v.location,
-                duration=minutes_to_seconds(v.duration_min),
+                duration=minutes_to_seconds(v.duration_min or 0),
                 kind=VisitKind(v.kind),
                 time_windows=tuple(w for w in windows if w is not None),
                 soft_windows=v.soft_windows,
@@ -435,6 +528,8 @@ class _Mapper:
                 load=v.load,
                 details=dict(v.details),
                 previous=previous,
+                crew=crew,
+                crew_timing=timing,
             ),
             {
                 "duration": ("duration_min", v.duration_min),
@@ -459,6 +554,7 @@ class _Mapper:
                 move_tolerance=w.move_tolerance,
                 broken_promise=w.broken_promise,
                 drop_planned=w.drop_planned,
+                max_lateness_per_second=w.max_lateness_per_second,
             ),
         )
         if weights is None:
@@ -622,7 +718,7 @@ def _engineer_to_json(e: Engineer, clock: DayClock) -> dict[str, Any]:
 
 
 def _visit_to_json(v: Visit, clock: DayClock) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "id": v.id,
         "kind": v.kind.value,
         "location": v.location,
@@ -649,6 +745,20 @@ def _visit_to_json(v: Visit, clock: DayClock) -> dict[str, Any]:
             w = v.previous.promise
             before["promise"] = {"start": clock.compact(w.start), "end": clock.compact(w.end)}
         out["previous"] = before
+    if v.crew:
+        for f in ("duration_min", "required_skills", "engineers_required"):
+            del out[f]
+        out["crew"] = [
+            {"skills": sorted(m.skills), "duration_min": seconds_to_minutes(m.duration)}
+            for m in v.crew
+        ]
+    if v.crew_timing is not None:
+        out["crew_timing"] = {
+            "sequence": {
+                "min_gap_min": seconds_to_minutes(v.crew_timing.min_gap),
+                "max_gap_min": seconds_to_minutes(v.crew_timing.max_gap),
+            }
+        }
     return out
 
 

@@ -8,7 +8,8 @@ seconds and returns the best routes found; ``CompiledDay.timed`` times them for 
 
 Routes travel between days and processes as *sequences*: per engineer, visit ids in order
 with the positions of the engineer's breaks as integers (the k-th required break, in order of
-their windows), and the common start of each visit needing several engineers.
+their windows), and the engineer and start of each crew member of each visit needing several
+engineers.
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ CHUNK = 500  # iterations between looks at the clock
 
 Token = str | int  # a visit id, or the index of one of the engineer's breaks
 Sequences = Mapping[str, Sequence[Token]]
+# Per visit needing several engineers: (engineer id, start) of each crew member, in order.
+Starts = Mapping[str, Sequence[tuple[str, int]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """Routes of a search: the sequence of each engineer, the common start (seconds) of each
-    visit needing several engineers, and the objective as (penalty units, cost)."""
+    """Routes of a search: the sequence of each engineer, the engineer and start (seconds) of
+    each crew member of every visit needing several engineers, and the objective as
+    (penalty units, cost)."""
 
     sequences: dict[str, list[Token]]
-    starts: dict[str, int]
+    starts: dict[str, tuple[tuple[str, int], ...]]
     objective: tuple[int, int]
     start_objective: tuple[int, int] = (0, 0)
     iterations: int = 0
@@ -114,7 +118,8 @@ class CompiledDay:
         node[:, kernel.N_PROMISE] = kernel.INF
         windows: list[tuple[int, int]] = []
         flags = np.zeros((max(1, n_tasks), max(1, k)), dtype=np.int8)
-        jobs = np.zeros((len(visits), 4), dtype=np.int64)
+        jobs = np.zeros((len(visits), 6), dtype=np.int64)
+        by_id = {e.id: e for e in team}
         task_of: dict[str, int] = {}
         # The stop an engineer is driving to stays their first (re-planning).
         locked = {e.next_visit: e.id for e in team if e.next_visit is not None}
@@ -122,13 +127,21 @@ class CompiledDay:
         for j, v in enumerate(visits):
             before = v.previous
             drop_planned = weights.drop_planned if before is not None else 0
-            jobs[j] = (t, v.engineers_required, penalty_units(v, radices), drop_planned)
+            gap = v.crew_timing
+            jobs[j] = (
+                t, v.engineers_required, penalty_units(v, radices), drop_planned,
+                0 if gap is None else gap.min_gap, 0 if gap is None else gap.max_gap,
+            )  # fmt: skip
             task_of[v.id] = t
-            rows = [crew[e] for e in able.get(v.id, ()) if e in crew]
             spans = [(w.start, w.end) for w in v.time_windows] or [(-_OPEN, _OPEN)]
-            for _ in range(v.engineers_required):
+            for member in v.members():
+                rows = [
+                    crew[e]
+                    for e in able.get(v.id, ())
+                    if e in crew and member.skills <= by_id[e].skills
+                ]
                 node[t, kernel.N_LOC] = index[v.location]
-                node[t, kernel.N_DUR] = v.duration
+                node[t, kernel.N_DUR] = member.duration
                 node[t, kernel.N_W0] = len(windows)
                 windows.extend(spans)
                 node[t, kernel.N_W1] = len(windows)
@@ -192,6 +205,7 @@ class CompiledDay:
                     weights.non_preferred_engineer,
                     weights.balance_per_second,
                     weights.drop_base,
+                    weights.max_lateness_per_second,
                 ],
                 dtype=np.int64,
             ),
@@ -218,14 +232,13 @@ class CompiledDay:
             np.zeros((k, kernel.INFO), dtype=np.int64),
         )
 
-    def load(
-        self, sequences: Sequences, starts: Mapping[str, int] | None = None
-    ) -> tuple[Any, ...]:
+    def load(self, sequences: Sequences, starts: Starts | None = None) -> tuple[Any, ...]:
         """A refreshed state holding ``sequences`` (engineer id -> visit ids in order, with
         break indices where breaks go; a route given without its breaks gets them where they
-        delay it least). A visit needing several engineers keeps its start from ``starts``
-        (seconds) and is left out when it has none or lacks engineers. A route that still
-        breaks a rule is emptied, its visits left out, so the search starts feasible."""
+        delay it least). A visit needing several engineers keeps its members' engineers and
+        starts from ``starts`` and is left out when it has none or lacks engineers. A route
+        that still breaks a rule is emptied, its visits left out, so the search starts
+        feasible."""
         st = self.new_state()
         seq, size, fix = st[0], st[1], st[2]
         tasks = self.day[0]
@@ -247,11 +260,19 @@ class CompiledDay:
                 copy = copies.get(token, 0)
                 if copy >= visit.engineers_required:
                     continue
+                if visit.engineers_required > 1:
+                    member = next(
+                        (q for q, (eid, _) in enumerate(starts[token]) if eid == e.id), None
+                    )
+                    if member is None or member >= visit.engineers_required:
+                        continue
+                else:
+                    member = 0
                 copies[token] = copy + 1
-                task = self.task_of[token] + copy
+                task = self.task_of[token] + member
                 row.append(task)
                 if visit.engineers_required > 1:
-                    fix[task] = starts[token]
+                    fix[task] = starts[token][member][1]
             locked = e.next_visit
             if locked is not None and locked in self.task_of:
                 task = self.task_of[locked]
@@ -259,7 +280,9 @@ class CompiledDay:
             rows.append(row)
         # A team visit is held whole or not at all.
         partial = {vid for vid, c in copies.items() if c < by_id[vid].engineers_required}
-        dropped_tasks = {self.task_of[vid] + c for vid in partial for c in range(copies[vid])}
+        dropped_tasks = {
+            self.task_of[vid] + c for vid in partial for c in range(by_id[vid].engineers_required)
+        }
         for r, row in enumerate(rows):
             row = [x for x in row if x not in dropped_tasks]
             has_tasks = any(x < tasks for x in row)
@@ -309,7 +332,7 @@ class CompiledDay:
     def improve(
         self,
         sequences: Sequences,
-        starts: Mapping[str, int] | None = None,
+        starts: Starts | None = None,
         *,
         seconds: float | None = None,
         iterations: int | None = None,
@@ -400,7 +423,7 @@ class CompiledDay:
         tasks, job = self.day[0], self.day[2][:, kernel.N_JOB]
         b0 = self.day[6][:, kernel.R_B0]
         sequences: dict[str, list[Token]] = {}
-        starts: dict[str, int] = {}
+        members: dict[str, dict[int, tuple[str, int]]] = {}
         for r, e in enumerate(self.engineers):
             tokens: list[Token] = []
             for t in seq[r, : size[r]]:
@@ -408,10 +431,12 @@ class CompiledDay:
                     visit = self.visits[int(job[t])]
                     tokens.append(visit.id)
                     if visit.engineers_required > 1:
-                        starts[visit.id] = int(fix[t])
+                        q = int(t) - self.task_of[visit.id]
+                        members.setdefault(visit.id, {})[q] = (e.id, int(fix[t]))
                 else:
                     tokens.append(int(t - b0[r]))
             sequences[e.id] = tokens
+        starts = {vid: tuple(m[q] for q in sorted(m)) for vid, m in members.items()}
         return Found(sequences, starts, (int(obj[0]), int(obj[1])), start, done)
 
     def average_drive(self, st: tuple[Any, ...]) -> float:
@@ -454,8 +479,10 @@ class CompiledDay:
                 start = int(times[i, 1])
                 here = index[visit.location]
                 arrival = arrival_on_site(prev_end, int(self.matrix[prev_row, here]), start, taken)
-                stops.append(Stop(visit.id, arrival, start, start + visit.duration))
-                prev_end, prev_row = start + visit.duration, here
+                member = int(t) - self.task_of[visit.id]
+                end = start + int(self.day[2][t, kernel.N_DUR])
+                stops.append(Stop(visit.id, arrival, start, end, member))
+                prev_end, prev_row = end, here
             out[e.id] = Route(e.id, int(departure), int(ret), tuple(stops), tuple(taken))
         return out
 

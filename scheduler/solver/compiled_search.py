@@ -244,7 +244,7 @@ class _PartJob:
     radices: Mapping[int, int]
     params: SearchParams
     sequences: dict[str, list[Token]]
-    starts: dict[str, int]
+    starts: dict[str, tuple[tuple[str, int], ...]]
     budget: float | int  # seconds (float) or iterations (int)
     seed: int
     scale: float

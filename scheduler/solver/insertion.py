@@ -57,7 +57,7 @@ def insert_left_out(
     ``time.monotonic()`` instant after which no more visits are tried.
     """
     repair = _Repair(problem, matrix, routes, able, radices, params, deadline)
-    waiting = {v.id: v for v in left_out if not v.is_event}
+    waiting = {v.id: v for v in left_out if not v.is_team}
     inserted: list[str] = []
     for priority in range(1, 6):
         queue = sorted(
@@ -115,7 +115,7 @@ class _Repair:
         self.original = dict(routes)
         self.planned = {e: [self.visits[s.visit_id] for s in r.stops] for e, r in routes.items()}
         self.fixed = {
-            e: {s.visit_id: s.start for s in r.stops if self.visits[s.visit_id].is_event}
+            e: {s.visit_id: s.start for s in r.stops if self.visits[s.visit_id].is_team}
             for e, r in routes.items()
         }
         self.schedules: dict[str, RouteSchedule] = {}
@@ -193,7 +193,7 @@ class _Repair:
                 continue  # even with the run taken out, v would come too late
             for j in range(i + 1, min(i + self.params.take_out_max, len(order)) + 1):
                 u = order[j - 1]
-                if u.is_event or u.priority <= v.priority:
+                if u.is_team or u.priority <= v.priority:
                     break
                 runs.append((i, j))
         return runs
@@ -222,6 +222,9 @@ class _Repair:
         ranked = _by_reach(
             v, self.able.get(v.id, ()), self.planned, self.engineers, self.matrix, self.loc
         )
+        # A route holding a crew member keeps its times: the timeline here times every stop
+        # of a visit alike, not per member.
+        ranked = [e for e in ranked if not any(u.crew for u in self.planned.get(e, ()))]
         move = None
         # The nearest engineers first; then the others, which rarely have the best place
         # but on a full day may be the only ones with room (the deadline bounds the cost).

@@ -8,6 +8,7 @@ are seconds since ``ctx.origin`` so that every cumul variable is non-negative.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -90,9 +91,9 @@ def layout_nodes(
     visit_nodes: dict[str, list[int]] = {}
     for v in visits:
         visit_nodes[v.id] = []
-        for c in range(v.engineers_required):
+        for c, member in enumerate(v.members()):
             visit_nodes[v.id].append(len(nodes))
-            nodes.append(Node(row[v.location], v.duration, v.id, c))
+            nodes.append(Node(row[v.location], member.duration, v.id, c))
     return nodes, starts, ends, visit_nodes
 
 
@@ -257,9 +258,11 @@ def add_skills_and_pins(ctx: ModelContext) -> None:
     """Only engineers with every required skill, allowed for the visit (a pin is one allowed
     engineer) and able to reach it within their day may serve it."""
     for vid, node_ids in ctx.visit_nodes.items():
-        allowed = sorted(ctx.vehicles_for[vid])
+        members = ctx.visits[vid].members()
         optional = vid not in ctx.held_events
-        for node in node_ids:
+        for c, node in enumerate(node_ids):
+            skills = members[c].skills
+            allowed = sorted(v for v in ctx.vehicles_for[vid] if skills <= ctx.engineers[v].skills)
             var = ctx.routing.VehicleVar(ctx.index(node))
             var.SetValues(([-1] if optional else []) + allowed)
 
@@ -270,9 +273,14 @@ def add_drop_penalties(ctx: ModelContext) -> None:
     for vid, node_ids in ctx.visit_nodes.items():
         if vid in ctx.held_events or vid in ctx.prized_visits:
             continue
-        (node,) = node_ids
         penalty = drop_penalty(ctx.visits[vid], ctx.radices, ctx.weights)
-        ctx.routing.AddDisjunction([ctx.index(node)], penalty)
+        # A crew: each member's node carries its share, and all are served or none.
+        share = penalty // len(node_ids)
+        for node in node_ids:
+            ctx.routing.AddDisjunction([ctx.index(node)], share)
+        active = [ctx.routing.ActiveVar(ctx.index(n)) for n in node_ids]
+        for other in active[1:]:
+            ctx.routing.solver().Add(other == active[0])
 
 
 def add_community_events(ctx: ModelContext) -> None:
@@ -280,13 +288,26 @@ def add_community_events(ctx: ModelContext) -> None:
     at the same moment and stay the whole duration (each copy's service time)."""
     time = ctx.time_dimension()
     solver = ctx.routing.solver()
-    for vid in sorted(ctx.held_events):
+    crews = sorted(
+        vid
+        for vid, nodes in ctx.visit_nodes.items()
+        if len(nodes) > 1 and vid not in ctx.held_events
+    )
+    for vid in [*sorted(ctx.held_events), *crews]:
         indices = [ctx.index(n) for n in ctx.visit_nodes[vid]]
-        first = time.CumulVar(indices[0])
-        for other in indices[1:]:
-            solver.Add(time.CumulVar(other) == first)
+        gap = ctx.visits[vid].crew_timing
+        for a, b in itertools.pairwise(indices):
+            if gap is None:
+                solver.Add(time.CumulVar(b) == time.CumulVar(a))
+            else:  # a crew in sequence: each member within the gap after the one before
+                solver.Add(time.CumulVar(b) >= time.CumulVar(a) + gap.min_gap)
+                solver.Add(time.CumulVar(b) <= time.CumulVar(a) + gap.max_gap)
         if len(indices) > 1:
-            solver.Add(solver.AllDifferent([ctx.routing.VehicleVar(i) for i in indices]))
+            vehicles = [ctx.routing.VehicleVar(i) for i in indices]
+            if vid in ctx.held_events:
+                solver.Add(solver.AllDifferent(vehicles))
+            else:  # an optional crew: distinct engineers when served (-1: left out)
+                solver.Add(solver.AllDifferentExcept(vehicles, -1))
 
 
 def add_load_capacity(ctx: ModelContext) -> None:

@@ -167,7 +167,7 @@ def extract_routes(ctx: ModelContext, solution: pywrapcp.Assignment) -> tuple[Ro
             travel = int(ctx.matrix[prev_row, node.location_row])
             arrival = arrival_on_site(prev_end, travel, start, breaks)
             assert node.visit_id is not None
-            stops.append(Stop(node.visit_id, arrival, start, start + node.service))
+            stops.append(Stop(node.visit_id, arrival, start, start + node.service, node.copy))
             prev_end, prev_row = start + node.service, node.location_row
             index = solution.Value(routing.NextVar(index))
         return_ = solution.Value(time_dim.CumulVar(index)) + ctx.origin

@@ -80,9 +80,10 @@ NODE_FIELDS = 15
 # win[W, 2]: earliest and latest start of each window (a soft window's end).
 # flags[T, K]: bits per task and route.
 ALLOWED, NONPREF, PREVIOUS = 1, 2, 4
-# jobs[J, 4]: first task, tasks (engineers needed), drop penalty units, and a cost (cost
-# units) of leaving it out on top (re-planning: a visit planned before).
-J_FIRST, J_COUNT, J_PEN, J_DROP = range(4)
+# jobs[J, 6]: first task, tasks (engineers needed), drop penalty units, a cost (cost units)
+# of leaving it out on top (re-planning: a visit planned before), and the least and most
+# seconds between the starts of consecutive tasks (a crew in sequence; 0, 0: together).
+J_FIRST, J_COUNT, J_PEN, J_DROP, J_GAP0, J_GAP1 = range(6)
 # route[K, ROUTE_FIELDS]: start and end location rows, earliest departure, shift end, latest
 # return, most seconds out, most load, the first route alike (kind), break nodes b0..b1, and
 # how many leading elements are locked (re-planning: the stop an engineer is driving to): no
@@ -90,9 +91,10 @@ J_FIRST, J_COUNT, J_PEN, J_DROP = range(4)
 R_START, R_END, R_SHIFT0, R_SHIFT1, R_DAY_END, R_MAXDUR, R_CAP, R_KIND, R_B0, R_B1 = range(10)
 R_LOCKED = 10
 ROUTE_FIELDS = 11
-# weights[6]: per second driving, per second overtime, per engineer out, per non-preferred
-# stop, per second of the longest working time, and drop_base (cost of one penalty unit).
-W_TRAVEL, W_OVERTIME, W_FIXED, W_NONPREF, W_BALANCE, W_BASE = range(6)
+# weights[7]: per second driving, per second overtime, per engineer out, per non-preferred
+# stop, per second of the longest working time, drop_base (cost of one penalty unit), and
+# per second of the largest lateness of any task.
+W_TRAVEL, W_OVERTIME, W_FIXED, W_NONPREF, W_BALANCE, W_BASE, W_MAXLATE = range(7)
 # rs[K + 1, STATE_FIELDS, width + 1] per route row, field and element (an element's positions
 # contiguous, for the scans over places): earliest and latest start, drive into it, last task
 # before / first task at or after the position, waiting after it until the return, tasks with
@@ -109,7 +111,9 @@ STATE_FIELDS = 16
 I_OK, I_DRIVE, I_BUSY, I_LOAD, I_RET, I_LATE, I_ASSIGN, I_TASKS, I_DUR, I_COMPLEX, I_COST = range(
     11
 )
-INFO = 11
+I_MAXLATE = 11  # the largest lateness (seconds after a soft window) of one task
+INFO = 12
+_TOP = 4  # starts of a job needing several engineers priced exactly per insertion
 
 
 def _compiled(fn: _F) -> _F:
@@ -361,6 +365,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     busy = 0
     total_load = 0
     lateness = 0
+    worst = 0
     assign = 0
     count = 0
     complex_ = 0
@@ -399,6 +404,8 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
             busy += node[c, N_DUR]
             assign += _assign_cost(node, flags, weights, c, r)
             lateness += _late_cost(node, win, c, s)
+            if node[c, N_SOFT]:
+                worst = max(worst, s - win[node[c, N_W1] - 1, 1])
             if _is_complex(node, fix, c):
                 complex_ += 1
             drive += dist[lx, node[c, N_LOC]]
@@ -532,6 +539,7 @@ def _refresh_as(day: Any, st: Any, q: int, r: int) -> None:
     info[q, I_DUR] = duration
     info[q, I_COMPLEX] = complex_
     info[q, I_COST] = cost
+    info[q, I_MAXLATE] = worst
 
 
 @_compiled
@@ -1043,6 +1051,113 @@ def _clip_to_windows(
 
 
 @_compiled
+def _chain(
+    node: IntArray, win: IntArray, c0: int, k: int, gap0: int, gap1: int, t0: int, m: int,
+    cand_q: IntArray, cand_r: IntArray, cand_lo: IntArray, cand_hi: IntArray,
+    cand_cost: IntArray, out_b: IntArray, out_s: IntArray,
+) -> int:  # fmt: skip
+    """The tasks of a job placed one after the other from task 0 starting at ``t0``: each
+    task ``q > 0`` starts ``gap0..gap1`` after task ``q - 1`` (0, 0: together), at the
+    cheapest candidate place (cost independent of the start, plus the task's own lateness at
+    its start) on a route no earlier task took, as early as that place allows. Writes the
+    candidate and start per task into ``out_b``, ``out_s``; the total, or NOTHING."""
+    total = 0
+    prev = t0
+    for q in range(k):
+        lo = t0 if q == 0 else prev + gap0
+        hi = t0 if q == 0 else prev + gap1
+        best_b, best_c, best_s = -1, NOTHING, INF
+        for b in range(m):
+            if cand_q[b] != q or cand_lo[b] > hi or cand_hi[b] < lo:
+                continue
+            r = cand_r[b]
+            clash = False
+            for u in range(q):
+                if cand_r[out_b[u]] == r:
+                    clash = True
+                    break
+            if clash:
+                continue
+            s = max(cand_lo[b], lo)
+            cost = cand_cost[b] + _late_cost(node, win, c0 + q, s)
+            if cost < best_c or (cost == best_c and s < best_s):
+                best_b, best_c, best_s = b, cost, s
+        if best_b < 0:
+            return NOTHING
+        out_b[q] = best_b
+        out_s[q] = best_s
+        total += best_c
+        prev = best_s
+    return total
+
+
+@_compiled
+def _exact_chain(
+    day: Any, st: Any, c0: int, k: int, gap0: int, gap1: int, t0: int, m: int,
+    cand_q: IntArray, cand_r: IntArray, cand_lo: IntArray, cand_hi: IntArray,
+    cand_cost: IntArray, out: IntArray,
+) -> int:  # fmt: skip
+    """``_chain`` priced exactly: per task, the ``_TOP`` cheapest candidate places by the
+    estimate are priced at their start (what the fixed start pushes later in the route
+    included) and the cheapest taken. Writes (route, position, empty-route split, start)
+    per task into ``out``; the exact total, or NOTHING when none fits."""
+    size = st[1]
+    node, win = day[2], day[3]
+    top_b = np.empty(_TOP, dtype=np.int64)
+    top_c = np.empty(_TOP, dtype=np.int64)
+    total = 0
+    prev = t0
+    for q in range(k):
+        lo = t0 if q == 0 else prev + gap0
+        hi = t0 if q == 0 else prev + gap1
+        top_b[:] = -1
+        top_c[:] = NOTHING
+        for b in range(m):
+            if cand_q[b] != q or cand_lo[b] > hi or cand_hi[b] < lo:
+                continue
+            r = cand_r[b]
+            clash = False
+            for u in range(q):
+                if out[4 * u] == r:
+                    clash = True
+                    break
+            if clash:
+                continue
+            cost = cand_cost[b] + _late_cost(node, win, c0 + q, max(cand_lo[b], lo))
+            worst = 0
+            for u in range(1, _TOP):
+                if top_c[u] > top_c[worst]:
+                    worst = u
+            if cost < top_c[worst]:
+                top_c[worst], top_b[worst] = cost, b
+        best_c = NOTHING
+        for u in range(_TOP):
+            b = top_b[u]
+            if b < 0:
+                continue
+            r = cand_r[b]
+            t = max(cand_lo[b], lo)
+            if size[r] == 0:
+                ok, cost, _, split = _empty_cost(day, st, c0 + q, r, t)
+                pos = 0
+            else:
+                cost, pos, _ = _best_in_route(day, st, c0 + q, r, t, NOTHING, False, 0, 0)
+                ok = pos >= 0
+                split = -1
+            if ok and (cost < best_c or (cost == best_c and t < out[4 * q + 3])):
+                best_c = cost
+                out[4 * q] = r
+                out[4 * q + 1] = pos
+                out[4 * q + 2] = split
+                out[4 * q + 3] = t
+        if best_c >= NOTHING:
+            return NOTHING
+        total += best_c
+        prev = out[4 * q + 3]
+    return total
+
+
+@_compiled
 def _place_job(
     day: Any,
     st: Any,
@@ -1051,138 +1166,121 @@ def _place_job(
     n_routes: int,
     scratch: IntArray,
     chosen: IntArray,
-) -> tuple[bool, int]:
-    """The cheapest start and routes for job ``j`` (its tasks alike, one engineer each)
-    among ``routes[:n_routes]``: writes (route, position, empty-route break split) per task
-    into ``chosen`` and returns (found, start).
+) -> bool:
+    """The cheapest starts and routes for job ``j`` (one task per engineer, each with its
+    own duration and engineers; started together or in sequence) among
+    ``routes[:n_routes]``: writes (route, position, empty-route break split, start) per task
+    into ``chosen``; whether one was found.
 
-    Each route's places give intervals of feasible starts; every interval's earliest start is
-    tried, taking at it the ``k`` cheapest routes by the costs that do not depend on the
-    start (driving, preference, fixed cost); the start chosen is then priced exactly, and a
-    route that does not fit after all is skipped."""
+    Each route's places give, per task, intervals of feasible starts. Candidate starts of
+    task 0 are every interval's earliest start (of task 0, and of later tasks moved back by
+    the gaps); from each, the tasks are placed in order (``_chain``), each at its cheapest
+    place on a route of its own by the costs that do not depend on the start (driving,
+    preference, fixed cost) and its own lateness. The ``_TOP`` best starts are then placed
+    again with every place priced exactly (``_exact_chain``: what a fixed start pushes later
+    in its route counts), and the cheapest taken."""
     _, dist, node, win, flags, jobs, route, _, weights = day
     seq, size, _, rs, _, info = st
     k = jobs[j, J_COUNT]
-    c = jobs[j, J_FIRST]
+    c0 = jobs[j, J_FIRST]
+    gap0, gap1 = jobs[j, J_GAP0], jobs[j, J_GAP1]
     cand_r, cand_p, cand_lo, cand_hi, cand_cost = (
         scratch[0], scratch[1], scratch[2], scratch[3], scratch[4],
     )  # fmt: skip
-    pick_cost, pick_r, pick_p = scratch[5], scratch[6], scratch[7]
+    tmp_lo, tmp_hi, out_b, out_s, cand_q = (
+        scratch[5],
+        scratch[6],
+        scratch[7],
+        scratch[9],
+        scratch[8],
+    )
     m = 0
     limit = cand_r.shape[0] - 8
-    for t in range(n_routes):
-        r = routes[t]
-        if not flags[c, r] & ALLOWED or info[r, I_LOAD] + node[c, N_LOAD] > route[r, R_CAP]:
-            continue
-        n = size[r]
-        row = seq[r]
-        pref = _assign_cost(node, flags, weights, c, r)
-        if n == 0:
-            lc = node[c, N_LOC]
-            tau = dist[route[r, R_START], lc] + dist[lc, route[r, R_END]]
-            const = tau * weights[W_TRAVEL] + weights[W_FIXED] + pref
-            got = _empty_intervals(day, c, r, pick_cost, pick_p, 0)
-            for g in range(got):
+    for q in range(k):
+        c = c0 + q
+        for t in range(n_routes):
+            r = routes[t]
+            if not flags[c, r] & ALLOWED or info[r, I_LOAD] + node[c, N_LOAD] > route[r, R_CAP]:
+                continue
+            n = size[r]
+            row = seq[r]
+            pref = _assign_cost(node, flags, weights, c, r)
+            if n == 0:
+                lc = node[c, N_LOC]
+                tau = dist[route[r, R_START], lc] + dist[lc, route[r, R_END]]
+                const = tau * weights[W_TRAVEL] + weights[W_FIXED] + pref
+                got = _empty_intervals(day, c, r, tmp_lo, tmp_hi, 0)
+                for g in range(got):
+                    if m >= limit:
+                        break
+                    cnt = _clip_to_windows(node, win, c, tmp_lo[g], tmp_hi[g], cand_lo, cand_hi, m)
+                    for h in range(cnt):
+                        cand_r[m + h] = r
+                        cand_p[m + h] = 0
+                        cand_cost[m + h] = const
+                        cand_q[m + h] = q
+                    m += cnt
+                continue
+            for p in range(route[r, R_LOCKED], n + 1):
                 if m >= limit:
                     break
-                cnt = _clip_to_windows(node, win, c, pick_cost[g], pick_p[g], cand_lo, cand_hi, m)
+                lo, hi = _start_interval(day, st, c, r, p)
+                if lo > hi:
+                    continue
+                x = rs[r, S_PTASK, p]
+                y = rs[r, S_NTASK, p]
+                lx = route[r, R_START] if x < 0 else node[row[x], N_LOC]
+                ly = route[r, R_END] if y >= n else node[row[y], N_LOC]
+                lc = node[c, N_LOC]
+                const = (dist[lx, lc] + dist[lc, ly] - dist[lx, ly]) * weights[W_TRAVEL] + pref
+                cnt = _clip_to_windows(node, win, c, lo, hi, cand_lo, cand_hi, m)
                 for h in range(cnt):
                     cand_r[m + h] = r
-                    cand_p[m + h] = 0
+                    cand_p[m + h] = p
                     cand_cost[m + h] = const
+                    cand_q[m + h] = q
                 m += cnt
-            continue
-        for p in range(route[r, R_LOCKED], n + 1):
-            if m >= limit:
-                break
-            lo, hi = _start_interval(day, st, c, r, p)
-            if lo > hi:
-                continue
-            x = rs[r, S_PTASK, p]
-            y = rs[r, S_NTASK, p]
-            lx = route[r, R_START] if x < 0 else node[row[x], N_LOC]
-            ly = route[r, R_END] if y >= n else node[row[y], N_LOC]
-            lc = node[c, N_LOC]
-            const = (dist[lx, lc] + dist[lc, ly] - dist[lx, ly]) * weights[W_TRAVEL] + pref
-            cnt = _clip_to_windows(node, win, c, lo, hi, cand_lo, cand_hi, m)
-            for h in range(cnt):
-                cand_r[m + h] = r
-                cand_p[m + h] = p
-                cand_cost[m + h] = const
-            m += cnt
     if m == 0:
-        return False, 0
-    best_total = NOTHING
-    best_t = INF
+        return False
+    # The few best starts of task 0 by the start-independent costs, then priced exactly
+    # (what a fixed start pushes later on each route counts too).
+    top_t = np.full(_TOP, INF, dtype=np.int64)
+    top_c = np.full(_TOP, NOTHING, dtype=np.int64)
+    tries = 1 if gap1 == gap0 else 2
     for a in range(m):
-        t = cand_lo[a]
-        npick = 0
-        for b in range(m):
-            if cand_lo[b] > t or cand_hi[b] < t:
-                continue
-            r = cand_r[b]
-            found = -1
-            for q in range(npick):
-                if pick_r[q] == r:
-                    found = q
+        for back in range(tries):
+            t0 = cand_lo[a] - cand_q[a] * (gap1 if back == 0 else gap0)
+            dup = False
+            for u in range(_TOP):
+                if top_t[u] == t0:
+                    dup = True
                     break
-            if found < 0:
-                pick_r[npick] = r
-                pick_cost[npick] = cand_cost[b]
-                npick += 1
-            elif cand_cost[b] < pick_cost[found]:
-                pick_cost[found] = cand_cost[b]
-        if npick < k:
+            if dup:
+                continue
+            total = _chain(node, win, c0, k, gap0, gap1, t0, m, cand_q, cand_r, cand_lo,
+                           cand_hi, cand_cost, out_b, out_s)  # fmt: skip
+            if total >= NOTHING:
+                continue
+            worst = 0
+            for u in range(1, _TOP):
+                if top_c[u] > top_c[worst] or (
+                    top_c[u] == top_c[worst] and top_t[u] > top_t[worst]
+                ):
+                    worst = u
+            if total < top_c[worst] or (total == top_c[worst] and t0 < top_t[worst]):
+                top_c[worst], top_t[worst] = total, t0
+    best_total = NOTHING
+    trial = np.empty(4 * k, dtype=np.int64)
+    for u in range(_TOP):
+        t0 = top_t[u]
+        if t0 >= INF:
             continue
-        order = np.argsort(pick_cost[:npick])
-        total = 0
-        for q in range(k):
-            total += pick_cost[order[q]]
-        if total < best_total or (total == best_total and t < best_t):
-            best_total, best_t = total, t
-    if best_t >= INF:
-        return False, 0
-    # The chosen start: the cheapest place per route again, then the exact check.
-    t = best_t
-    npick = 0
-    for b in range(m):
-        if cand_lo[b] > t or cand_hi[b] < t:
-            continue
-        r = cand_r[b]
-        found = -1
-        for q in range(npick):
-            if pick_r[q] == r:
-                found = q
-                break
-        if found < 0:
-            pick_r[npick] = r
-            pick_p[npick] = cand_p[b]
-            pick_cost[npick] = cand_cost[b]
-            npick += 1
-        elif cand_cost[b] < pick_cost[found]:
-            pick_cost[found] = cand_cost[b]
-            pick_p[found] = cand_p[b]
-    order = np.argsort(pick_cost[:npick])
-    placed = 0
-    for q in range(npick):
-        if placed == k:
-            break
-        r = pick_r[order[q]]
-        p = pick_p[order[q]]
-        if size[r] == 0:
-            ok, _, _, split = _empty_cost(day, st, c, r, t)
-        else:
-            _cost, pos, _ = _best_in_route(day, st, c, r, t, NOTHING, False, 0, 0)
-            ok = pos >= 0
-            p = pos
-            split = -1
-        if not ok:
-            continue
-        chosen[3 * placed] = r
-        chosen[3 * placed + 1] = p
-        chosen[3 * placed + 2] = split
-        placed += 1
-    return placed == k, t
+        exact = _exact_chain(day, st, c0, k, gap0, gap1, t0, m, cand_q, cand_r, cand_lo,
+                             cand_hi, cand_cost, trial)  # fmt: skip
+        if exact < best_total:
+            best_total = exact
+            chosen[: 4 * k] = trial
+    return best_total < NOTHING
 
 
 # --------------------------------------------------------------------------------------------
@@ -1205,6 +1303,16 @@ def _balance(info: IntArray, k: int) -> tuple[int, int, int]:
         elif b > second:
             second = b
     return top, top_r, second
+
+
+@_compiled
+def _worst_late(info: IntArray, k: int) -> int:
+    """The largest lateness (seconds) of any task on the routes."""
+    worst = 0
+    for r in range(k):
+        if info[r, I_TASKS] > 0:
+            worst = max(worst, info[r, I_MAXLATE])
+    return int(worst)
 
 
 @_compiled
@@ -1316,15 +1424,16 @@ def _insert_job(
             seen[r] = stamp
             scan[n_scan] = r
             n_scan += 1
-    found, t = _place_job(day, st, j, scan, n_scan, scratch, chosen)
+    found = _place_job(day, st, j, scan, n_scan, scratch, chosen)
     if not found:
         for r in range(k):
             scan[r] = r
-        found, t = _place_job(day, st, j, scan, k, scratch, chosen)
+        found = _place_job(day, st, j, scan, k, scratch, chosen)
     if not found:
         return False
     for q in range(need):
-        _insert(day, st, c + q, chosen[3 * q], chosen[3 * q + 1], t, chosen[3 * q + 2])
+        _insert(day, st, c + q, chosen[4 * q], chosen[4 * q + 1], chosen[4 * q + 3],
+                chosen[4 * q + 2])  # fmt: skip
     return True
 
 
@@ -1392,6 +1501,7 @@ def search(
     bal = np.zeros(3, dtype=np.int64)
     top, _, _ = _balance(info, k)
     cost = total_routes + dropped + weights[W_BALANCE] * top
+    cost += weights[W_MAXLATE] * _worst_late(info, k)
     if _less(pen, cost, best_obj[0], best_obj[1], base):
         best_obj[0], best_obj[1] = pen, cost
         _keep(seq, size, fix, best_seq, best_size, best_fix, k)
@@ -1406,12 +1516,12 @@ def search(
     most_windows = 1
     for c in range(tasks):
         most_windows = max(most_windows, node[c, N_W1] - node[c, N_W0])
-    room = (int(size.sum()) + 2 * k + 8) * (most_windows + 2) + (node.shape[0] + 8) * 2
-    scratch = np.empty((8, room), dtype=np.int64)
     most = 1
     for j in range(n_jobs):
         most = max(most, jobs[j, J_COUNT])
-    chosen = np.empty(3 * most + 3, dtype=np.int64)
+    room = (int(size.sum()) + 2 * k + 8) * (most_windows + 2) + (node.shape[0] + 8) * 2
+    scratch = np.empty((10, room * most), dtype=np.int64)
+    chosen = np.empty(4 * most + 4, dtype=np.int64)
     stamp = 0
     served_tasks = 0
     used = 0
@@ -1549,6 +1659,8 @@ def search(
         if weights[W_BALANCE] > 0:
             top, _, _ = _balance(info, k)
             new_cost += weights[W_BALANCE] * top
+        if weights[W_MAXLATE] > 0:
+            new_cost += weights[W_MAXLATE] * _worst_late(info, k)
         threshold = -temp * np.log(np.random.random() + 1e-300)
         accept = feasible and (
             _less(new_pen, new_cost, pen, cost, base)
@@ -1635,7 +1747,7 @@ def evaluate(day: Any, st: Any) -> tuple[bool, int, int]:
             pen += jobs[j, J_PEN]
             total += jobs[j, J_DROP]
     top, _, _ = _balance(info, k)
-    return ok, pen, total + weights[W_BALANCE] * top
+    return ok, pen, total + weights[W_BALANCE] * top + weights[W_MAXLATE] * _worst_late(info, k)
 
 
 @_compiled

@@ -56,6 +56,13 @@ def solve(
             problem.engineer(locked[0]).next_visit,
             "keeps its stop only with the compiled engine (options.engine 'compiled')",
         )
+    if options.engine == "ortools" and options.weights.max_lateness_per_second:
+        raise ProblemError(
+            "options.weights",
+            "max_lateness_per_second",
+            options.weights.max_lateness_per_second,
+            "is priced by the compiled engine only (options.engine 'compiled')",
+        )
     n = len(problem.locations)
     if matrix.shape != (n, n):
         raise ProblemError("travel time matrix", "shape", matrix.shape, f"must be ({n}, {n})")

@@ -206,11 +206,24 @@ def test_every_weight_at_its_bound_still_solves(
 
     seed_day(client, dispatcher)
     weights = dict.fromkeys(WeightsFile.model_fields, MAX_WEIGHT)
+    if engine == "ortools":  # the worst lateness is priced by the compiled engine only
+        weights["max_lateness_per_second"] = 0
     options = {"time_limit_s": 5, "solution_limit": 5, "engine": engine, "weights": weights}
     r = client.post("/plans", json={**PLAN_REQUEST, "options": options}, headers=dispatcher)
     assert r.status_code == 202, r.text
     plan = wait_for_plan(client, r.json()["id"], dispatcher)
     assert plan["status"] == "succeeded", plan["error"]
+
+
+def test_a_weight_the_engine_cannot_price_is_refused_before_any_job(
+    client: TestClient, dispatcher: dict[str, str]
+) -> None:
+    seed_day(client, dispatcher)
+    options = {"engine": "ortools", "weights": {"max_lateness_per_second": 1}}
+    r = client.post("/plans", json={**PLAN_REQUEST, "options": options}, headers=dispatcher)
+    assert r.status_code == 422, r.text
+    assert "max_lateness_per_second" in r.text and "compiled" in r.text
+    assert client.get("/plans", headers=dispatcher).json() == []
 
 
 @pytest.mark.parametrize("bad", ["smart home", "-lead", "x" * 65, "åäö"])

@@ -143,13 +143,13 @@ def test_solves_in_a_child_process(database_url: str) -> None:
 
 def test_migrate_is_idempotent(database_url: str) -> None:
     engine = make_engine(database_url)
-    assert migrate(engine) == migrate(engine) == "0004_day_state"
+    assert migrate(engine) == migrate(engine) == "0005_crews"
     engine.dispose()
 
 
 def test_migrations_chain_down_and_up_and_match_the_models(database_url: str) -> None:
-    """0001 -> 0002 -> 0003_service_hardening -> 0004_day_state, one line: every step
-    down and back up, and the schema they build is the models' one."""
+    """0001 -> 0002 -> 0003_service_hardening -> 0004_day_state -> 0005_crews, one line:
+    every step down and back up, and the schema they build is the models' one."""
     from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
@@ -159,12 +159,12 @@ def test_migrations_chain_down_and_up_and_match_the_models(database_url: str) ->
 
     engine = make_engine(database_url)
     config = alembic_config(engine)
-    assert migrate(engine) == "0004_day_state"
-    for revision in ("0003_service_hardening", "0002", "0001", "base"):
+    assert migrate(engine) == "0005_crews"
+    for revision in ("0004_day_state", "0003_service_hardening", "0002", "0001", "base"):
         command.downgrade(config, revision)
         assert current_revision(engine) == (None if revision == "base" else revision)
     command.upgrade(config, "head")
-    assert current_revision(engine) == "0004_day_state"
+    assert current_revision(engine) == "0005_crews"
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()

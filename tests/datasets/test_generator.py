@@ -163,3 +163,29 @@ def test_every_generated_event_can_be_staffed(helsinki: Network, seed: int) -> N
     matrix, _ = travel_time_matrix_for(p, RoadNetwork(helsinki))
     reasons = static_reasons(p, matrix)
     assert [v.id for v in p.visits if v.is_event and v.id in reasons] == []
+
+
+def test_a_day_with_crews_plans_validates_and_round_trips(helsinki: Network) -> None:
+    from scheduler.kpis import compute_kpis
+
+    plain = generate_day(helsinki, size="default", seed=1)
+    p = generate_day(helsinki, size="default", seed=1, crews=0.3)
+    crews = [v for v in p.visits if v.crew]
+    assert crews and any(v.crew_timing is not None for v in crews)
+    # the same day otherwise: the crews replace visits, nothing else changes
+    assert [v.id for v in p.visits] == [v.id for v in plain.visits]
+    assert p.engineers == plain.engineers
+    for v in crews:
+        assert all(any(m.skills <= e.skills for e in p.engineers) for m in v.crew)
+    assert problem_from_json(json.dumps(problem_to_json(p))) == p
+    matrix, _ = travel_time_matrix_for(p, RoadNetwork(helsinki))
+    plan = solve(p, matrix, SolveOptions(time_limit=5, solution_limit=300, workers=1))
+    assert validate(p, plan, matrix) == []
+    k = compute_kpis(p, plan, matrix)
+    assert k.crews_total == len(crews)
+    assert 0 < k.crews_served <= k.crews_total
+
+
+def test_crews_share_out_of_range_is_refused(helsinki: Network) -> None:
+    with pytest.raises(ProblemError, match="crews"):
+        generate_day(helsinki, crews=1.5)

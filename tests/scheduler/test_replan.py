@@ -98,6 +98,25 @@ def test_an_engineer_driving_to_a_stop_keeps_it_first() -> None:
     assert result.problem.engineer("e").next_visit == target
 
 
+def test_engineers_driving_to_an_event_keep_it_and_the_day_replans() -> None:
+    """An event for two engineers that both are driving to: not one engineer's locked next
+    stop (that failed with 'not a known home-service visit id'), but held by the two."""
+    crew = [engineer(e, at=a, shift=(hm(8), hm(17))) for e, a in (("w", 0), ("e", 9), ("x", 5))]
+    event = visit("ev", 5, minutes=120, windows=[(hm(11), hm(11, 30))], k=2, priority=1)
+    p = problem(crew, [event, *(visit(f"a{i}", 1 + i, minutes=40) for i in range(4))], points=10)
+    plan = published(p)
+    holders = sorted(r.engineer_id for r in plan.routes for s in r.stops if s.visit_id == "ev")
+    assert len(holders) == 2
+    state = DayState({"ev": VisitState(VisitStatus.EN_ROUTE)})
+    # Free of charge to move everything: only the freeze rule keeps the event with them.
+    free = ChurnWeights(reassign=0, move_per_second=0, broken_promise=0, drop_planned=0)
+    result = replan(p, matrix_of(p), plan, state, hm(10, 30), churn=free)
+    assert validate(result.problem, result.plan, result.matrix) == []
+    assert all(e.next_visit is None for e in result.problem.engineers)
+    now = sorted(r.engineer_id for r in result.plan.routes for s in r.stops if s.visit_id == "ev")
+    assert now == holders
+
+
 def test_engineers_start_from_their_reported_position_at_the_replanning_time() -> None:
     p = day()
     plan = published(p)

@@ -845,6 +845,7 @@ def test_plan_json_shape_and_times() -> None:
     v1, ev = r1["stops"]
     assert v1 == {
         "visit_id": "v1",
+        "crew_member": 0,
         "location": "home",
         "arrival": "2026-11-27T09:55:00+02:00",
         "start": "2026-11-27T10:00:00+02:00",
@@ -852,6 +853,7 @@ def test_plan_json_shape_and_times() -> None:
         "travel_from_previous_s": 300,  # hq -> home
         "wait_s": 300,
         "details": {"customer": "Eeva", "phone": "+358 50 555 0101"},
+        "crew_mates": [],
     }
     assert (ev["travel_from_previous_s"], ev["wait_s"]) == (600, 1800)  # home -> oodi
     assert out["routes"][1]["stops"][0]["travel_from_previous_s"] == 420  # hq -> oodi
